@@ -62,15 +62,61 @@ function unum(b: Buffer, p: number, n: number): number {
 /** NTP timestamp (RFC 7011 §6.1.9/§6.1.10) as nanoseconds since the Unix epoch. */
 function ntp(b: Buffer, p: number, micro: boolean): bigint {
   const sec = BigInt(b.readUInt32BE(p));
-  let frac = b.readUInt32BE(p + 4);
-  if (micro) frac = frac & ~0x7ff; // the 11 low bits carry no information for microseconds
+  const frac = b.readUInt32BE(p + 4);
+  if (micro) {
+    // The 11 low bits carry no information for microseconds (RFC 7011 §6.1.9): round to whole µs.
+    const us = (BigInt((frac & ~0x7ff) >>> 0) * 1_000_000n + 2147483648n) / 4294967296n;
+    return (sec - NTP_UNIX_OFFSET) * 1_000_000_000n + us * 1000n;
+  }
   return (sec - NTP_UNIX_OFFSET) * 1_000_000_000n + (BigInt(frac) * 1_000_000_000n) / 4294967296n;
+}
+
+// Names (Pods, namespaces, Nodes, policies) and addresses repeat endlessly in flow records:
+// decoding goes through small intern tables, which saves the string construction and shares one
+// string per distinct value across records.
+const INTERN_SLOTS = 8192;
+const INTERN_MAX_LENGTH = 64;
+const internBytes: (Buffer | undefined)[] = new Array(INTERN_SLOTS);
+const internStrings: string[] = new Array(INTERN_SLOTS);
+
+/** UTF-8 string of b[p, p + n), interned when short. */
+function str(b: Buffer, p: number, n: number): string {
+  if (n > INTERN_MAX_LENGTH) return b.utf8Slice(p, p + n);
+  let h = n;
+  for (let i = p, e = p + n; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  const slot = (h ^ (h >>> 13)) & (INTERN_SLOTS - 1);
+  const k = internBytes[slot];
+  if (k !== undefined && k.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (k[i] !== b[p + i]) { same = false; break; }
+    }
+    if (same) return internStrings[slot];
+  }
+  const v = b.utf8Slice(p, p + n);
+  internBytes[slot] = Buffer.from(b.subarray(p, p + n));
+  internStrings[slot] = v;
+  return v;
+}
+
+const IPV4_CACHE_LIMIT = 1 << 16;
+let ipv4Cache = new Map<number, string>();
+
+function ipv4(b: Buffer, p: number): string {
+  const key = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+  let s = ipv4Cache.get(key);
+  if (s === undefined) {
+    if (ipv4Cache.size >= IPV4_CACHE_LIMIT) ipv4Cache = new Map();
+    s = formatIPv4(b, p);
+    ipv4Cache.set(key, s);
+  }
+  return s;
 }
 
 function fixedString(b: Buffer, p: number, end: number): string {
   let e = end;
   while (e > p && b[e - 1] === 0) e--;
-  return b.utf8Slice(p, e);
+  return str(b, p, e - p);
 }
 
 function octets(b: Buffer, p: number, end: number): Uint8Array {
@@ -106,22 +152,26 @@ function toBigInt(x: unknown, k: number, name: string): bigint {
   return badValue(k, name, x);
 }
 
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
 function w64(b: Buffer, p: number, x: unknown, k: number, name: string): void {
-  if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER) {
-    const hi = Math.floor(x / TWO32);
-    const lo = x - hi * TWO32;
-    b[p] = hi >>> 24; b[p + 1] = hi >>> 16; b[p + 2] = hi >>> 8; b[p + 3] = hi;
-    b[p + 4] = lo >>> 24; b[p + 5] = lo >>> 16; b[p + 6] = lo >>> 8; b[p + 7] = lo;
+  let n: number;
+  if (typeof x === 'bigint') {
+    if (x < 0n || x > MAX_SAFE_BIG) {
+      b.writeBigUInt64BE(BigInt.asUintN(64, x), p);
+      return;
+    }
+    n = Number(x);
+  } else if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER) {
+    n = x;
+  } else {
+    b.writeBigUInt64BE(BigInt.asUintN(64, toBigInt(x, k, name)), p);
     return;
   }
-  const v = toBigInt(x, k, name);
-  if (v >= 0n && v < 4294967296n) {
-    const lo = Number(v);
-    b[p] = 0; b[p + 1] = 0; b[p + 2] = 0; b[p + 3] = 0;
-    b[p + 4] = lo >>> 24; b[p + 5] = lo >>> 16; b[p + 6] = lo >>> 8; b[p + 7] = lo;
-    return;
-  }
-  b.writeBigUInt64BE(BigInt.asUintN(64, v), p);
+  const hi = Math.floor(n / TWO32);
+  const lo = n >>> 0;
+  b[p] = hi >>> 24; b[p + 1] = hi >>> 16; b[p + 2] = hi >>> 8; b[p + 3] = hi;
+  b[p + 4] = lo >>> 24; b[p + 5] = lo >>> 16; b[p + 6] = lo >>> 8; b[p + 7] = lo;
 }
 
 function wbig(b: Buffer, p: number, n: number, x: unknown, k: number, name: string): void {
@@ -175,6 +225,9 @@ function toOctets(x: unknown, k: number, name: string): Uint8Array {
 const EMPTY = new Uint8Array(0);
 
 /** Writes a variable-length string with its length prefix; returns the new offset. */
+const ENCODED_CACHE_LIMIT = 1 << 15;
+const encodedStrings = new Map<string, Buffer>();
+
 /**
  * Writes a variable-length string with its length prefix; returns the new offset. `rest` is the
  * minimum size of the fields after this one, so that the whole record is known to fit.
@@ -187,6 +240,21 @@ function wvarString(b: Buffer, p: number, s: string, rest: number): number {
   if (s.length <= 84) {
     // At most 252 UTF-8 octets: a one-octet length always suffices.
     if (p + 1 + 3 * s.length + rest > b.length) throw FULL;
+    if (s.length <= INTERN_MAX_LENGTH) {
+      // Encoded names are cached: a Map lookup by a string reuses the string's cached hash.
+      const cached = encodedStrings.get(s);
+      if (cached !== undefined) {
+        const n = cached.length;
+        b[p] = n;
+        for (let i = 0; i < n; i++) b[p + 1 + i] = cached[i];
+        return p + 1 + n;
+      }
+      const n = b.utf8Write(s, p + 1);
+      b[p] = n;
+      if (encodedStrings.size >= ENCODED_CACHE_LIMIT) encodedStrings.clear();
+      encodedStrings.set(s, Buffer.from(b.subarray(p + 1, p + 1 + n)));
+      return p + 1 + n;
+    }
     const n = b.utf8Write(s, p + 1);
     b[p] = n;
     return p + 1 + n;
@@ -224,7 +292,7 @@ function wfixedOctets(b: Buffer, p: number, len: number, v: Uint8Array): void {
 }
 
 const helpers = {
-  u64, ubig, unum, ntp, fixedString, octets, short, varBeyond, formatIPv4, formatIPv6, formatMac,
+  u64, ubig, unum, ntp, str, ipv4, fixedString, octets, short, varBeyond, formatIPv4, formatIPv6, formatMac,
   toNumber, toBigInt, w64, wbig, wnum, wntp, waddr, toText, toOctets, wvarString, wvarOctets,
   wfixedString, wfixedOctets, FULL,
 };
@@ -265,7 +333,7 @@ function fixedDecodeExpr(f: TemplateField, P: string): string {
     case 'macAddress':
       return `formatMac(b, ${P})`;
     case 'ipv4Address':
-      return `formatIPv4(b, ${P})`;
+      return `ipv4(b, ${P})`;
     case 'ipv6Address':
       return `formatIPv6(b, ${P})`;
     case 'dateTimeMilliseconds':
@@ -305,7 +373,7 @@ export function compileDecoder(fields: readonly TemplateField[]): RecordDecoder 
         'if (n === 255) { if (p + 2 > end) short(p, 2, end); n = b[p] << 8 | b[p + 1]; p += 2; }',
         'if (p + n > end) varBeyond(p, n, end);',
         f.known && f.ie.dataType === 'string'
-          ? `const v${j} = n === 0 ? '' : b.utf8Slice(p, p + n);`
+          ? `const v${j} = n === 0 ? '' : str(b, p, n);`
           : `const v${j} = octets(b, p, p + n);`,
         'p += n;',
       );
