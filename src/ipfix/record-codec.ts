@@ -192,7 +192,8 @@ function wnum(b: Buffer, p: number, n: number, v: number): void {
 function wntp(b: Buffer, p: number, x: unknown, k: number, name: string): void {
   const ns = toBigInt(x, k, name);
   const sec = ns / 1_000_000_000n + NTP_UNIX_OFFSET;
-  const frac = ((ns % 1_000_000_000n) * 4294967296n) / 1_000_000_000n;
+  // Rounded up: a decoder that truncates (as RFC 7011 readers do) then gets the nanosecond back.
+  const frac = ((ns % 1_000_000_000n) * 4294967296n + 999_999_999n) / 1_000_000_000n;
   b.writeUInt32BE(Number(BigInt.asUintN(32, sec)), p);
   b.writeUInt32BE(Number(frac), p + 4);
 }
