@@ -15,6 +15,9 @@
  */
 import { createSocket } from 'node:dgram';
 import { NetnsCluster } from '../test/e2e/netns/cluster.ts';
+import { NetlinkConntrackSource } from '../src/conntrack/index.ts';
+import { ConnectionStore } from '../src/exporter/connection-store.ts';
+import { EMPTY_CONTEXT } from '../src/exporter/connection.ts';
 import { isMain, note, report } from './report.ts';
 
 const SIZES = [10_000, 100_000, 250_000] as const;
@@ -45,6 +48,41 @@ async function fill(from: number, to: number, bindAddress: string, sourcePort: n
   }
   while (inflight > 0) await new Promise((r) => setImmediate(r));
   sock.close();
+}
+
+/**
+ * Runs inside the namespace: the agent's whole poll (netlink dump + connection store update) over
+ * the table, `runs` times after a first poll that fills the store; prints the median and the heap
+ * bytes per tracked connection (store arrays and everything they reference, measured after gc).
+ */
+async function agentPoll(runs: number): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const source = await NetlinkConntrackSource.open();
+  const context = { ...EMPTY_CONTEXT, sourcePodName: 'bench', sourcePodNamespace: 'bench', sourceNodeName: 'bench', flowType: 3 };
+  // Typed arrays live outside the JS heap: count their backing stores (arrayBuffers) as well.
+  const memory = (): number => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  gc?.();
+  const heapBefore = memory();
+  const store = new ConnectionStore({
+    activeTimeoutMs: 5_000, idleTimeoutMs: 15_000, staleTimeoutMs: 300_000, resolveContext: () => context, initialCapacity: 1024,
+  });
+  const poll = async (): Promise<number> => {
+    const t0 = performance.now();
+    const now = Date.now();
+    store.beginPoll(now);
+    await source.dump((e) => store.upsert(e, now));
+    return performance.now() - t0;
+  };
+  const firstMs = await poll();
+  gc?.();
+  const heapAfter = memory();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await poll());
+  source.close();
+  process.stdout.write(JSON.stringify({ entries: store.size, firstMs, medianMs: median(times), heapBytesPerConnection: gc ? (heapAfter - heapBefore) / store.size : null, storeBytesPerConnection: store.byteSize / store.size }) + '\n');
 }
 
 function median(values: number[]): number {
@@ -118,6 +156,19 @@ ip route add ${TARGET_NET} via ${NEXT_HOP}`,
           baseline: 'conntrack -L -o xml',
           ratio: b.medianMs / xmlMs,
         });
+        const agent = await cluster.exec(
+          'bench',
+          ['node', '--expose-gc', '--import', 'tsx', 'bench/conntrack.ts', '--agent-poll', '5'],
+          { timeoutMs: 180_000 },
+        );
+        const a = JSON.parse(agent.stdout) as { entries: number; firstMs: number; medianMs: number; heapBytesPerConnection: number | null; storeBytesPerConnection: number };
+        note(`agent poll of ${a.entries} tracked connections: first (inserting) ${a.firstMs.toFixed(0)} ms, then median ${a.medianMs.toFixed(0)} ms`);
+        report({ bench: 'exporter.poll_ms_250k', value: a.medianMs, unit: 'ms', baseline: 'conntrack -L -o xml', ratio: a.medianMs / xmlMs });
+        report({ bench: 'exporter.poll_us_per_entry_250k', value: (a.medianMs * 1000) / a.entries, unit: 'us/entry', baseline: 'conntrack -L -o xml', ratio: (a.medianMs * 1000) / a.entries / xmlPerEntry });
+        report({ bench: 'exporter.first_poll_ms_250k', value: a.firstMs, unit: 'ms', baseline: 'conntrack -L -o xml', ratio: a.firstMs / xmlMs });
+        if (a.heapBytesPerConnection !== null) {
+          report({ bench: 'exporter.heap_bytes_per_connection', value: a.heapBytesPerConnection, unit: 'bytes', baseline: 'Antrea BenchmarkConnStore 20.5 MB / 10k conns (2050 B)', ratio: a.heapBytesPerConnection / 2050 });
+        }
         const objects = await cluster.exec(
           'bench',
           ['node', '--import', 'tsx', 'src/conntrack/dump-cli.ts', '--bench-runs', '3', '--bench-mode', 'entries'],
@@ -140,7 +191,10 @@ ip route add ${TARGET_NET} via ${NEXT_HOP}`,
 
 if (isMain(import.meta)) {
   const i = process.argv.indexOf('--fill');
-  if (i >= 0) {
+  const agentAt = process.argv.indexOf('--agent-poll');
+  if (agentAt >= 0) {
+    await agentPoll(Number(process.argv[agentAt + 1]));
+  } else if (i >= 0) {
     const [from, to, address, port] = process.argv.slice(i + 1, i + 5);
     await fill(Number(from), Number(to), address, Number(port));
   } else {

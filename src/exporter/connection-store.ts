@@ -41,6 +41,7 @@ export interface ConnectionStoreOptions {
 // Key layout, 40 octets: source address (16) | destination address (16) | source port (2) |
 // destination port (2) | protocol (1) | family (1) | 0 (2). IPv4 addresses are IPv4-mapped.
 const KEY = 40;
+const WORDS = KEY / 4;
 const F_USED = 1;
 const F_PRESENT = 2;
 const F_ACTIVE = 4;
@@ -67,6 +68,8 @@ export class ConnectionStore {
   private readonly opts: Required<Omit<ConnectionStoreOptions, 'initialCapacity'>>;
   private capacity: number;
   private keys: Uint8Array;
+  /** The same octets as `keys`, as 10 words per connection (for hashing and comparing). */
+  private keyWords: Uint32Array;
   private origDst: Uint8Array;
   private origDstPort: Uint16Array;
   private flags: Uint8Array;
@@ -88,6 +91,7 @@ export class ConnectionStore {
   private count = 0;
   private readonly queue: ExpiryQueue;
   private readonly scratch = new Uint8Array(KEY);
+  private readonly scratchWords = new Uint32Array(this.scratch.buffer);
   private readonly addr = new Uint8Array(16);
   readonly stats: StoreStats = { tracked: 0, added: 0, deleted: 0, skippedNoLocalPod: 0, droppedFull: 0, exported: 0 };
 
@@ -96,6 +100,7 @@ export class ConnectionStore {
     const cap = Math.max(16, options.initialCapacity ?? 1024);
     this.capacity = 0;
     this.keys = new Uint8Array(0);
+    this.keyWords = new Uint32Array(0);
     this.origDst = new Uint8Array(0);
     this.origDstPort = new Uint16Array(0);
     this.flags = new Uint8Array(0);
@@ -150,8 +155,8 @@ export class ConnectionStore {
     k[32] = e.origSrcPort >>> 8; k[33] = e.origSrcPort;
     k[34] = e.replySrcPort >>> 8; k[35] = e.replySrcPort;
     k[36] = e.protocol; k[37] = family; k[38] = 0; k[39] = 0;
-    const h = hashKey(k);
-    const id = this.find(k, h);
+    const h = hashKey(this.scratchWords);
+    const id = this.find(h);
     const tcp = e.tcpStateCode;
     if (id >= 0) {
       let fl = this.flags[id] | F_PRESENT;
@@ -329,16 +334,15 @@ export class ConnectionStore {
     target[offset + 14] = this.addr[2]; target[offset + 15] = this.addr[3];
   }
 
-  private find(k: Uint8Array, h: number): number {
-    const keys = this.keys;
+  /** The connection whose key equals the scratch key, or -1. */
+  private find(h: number): number {
+    const w = this.keyWords;
+    const k = this.scratchWords;
     for (let id = this.buckets[h & (this.buckets.length - 1)]; id >= 0; id = this.next[id]) {
       if (this.hashOf[id] !== h) continue;
-      const base = id * KEY;
-      let same = true;
-      for (let i = 0; i < 38; i++) {
-        if (keys[base + i] !== k[i]) { same = false; break; }
-      }
-      if (same) return id;
+      const b = id * WORDS;
+      if (w[b] === k[0] && w[b + 1] === k[1] && w[b + 2] === k[2] && w[b + 3] === k[3] && w[b + 4] === k[4] &&
+        w[b + 5] === k[5] && w[b + 6] === k[6] && w[b + 7] === k[7] && w[b + 8] === k[8] && w[b + 9] === k[9]) return id;
     }
     return -1;
   }
@@ -378,6 +382,7 @@ export class ConnectionStore {
       return a;
     };
     this.keys = copy(this.keys, (n) => new Uint8Array(n), KEY);
+    this.keyWords = new Uint32Array(this.keys.buffer);
     this.origDst = copy(this.origDst, (n) => new Uint8Array(n), 16);
     this.origDstPort = copy(this.origDstPort, (n) => new Uint16Array(n));
     this.flags = copy(this.flags, (n) => new Uint8Array(n));
@@ -413,9 +418,12 @@ export class ConnectionStore {
   }
 }
 
-/** FNV-1a over the key's 38 significant octets. */
-function hashKey(k: Uint8Array): number {
+/** A multiplicative hash over the key's 10 words (the last two octets are always 0). */
+function hashKey(w: Uint32Array): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < 38; i++) h = Math.imul(h ^ k[i], 0x01000193);
-  return h >>> 0 & 0x7fffffff;
+  for (let i = 0; i < WORDS; i++) {
+    h = Math.imul(h ^ w[i], 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return h & 0x7fffffff;
 }
