@@ -1,0 +1,60 @@
+/** Counters of a collecting process. Plain numbers: they are process statistics, not IPFIX values. */
+export class CollectorStats {
+  /** Transport sessions open now (TCP/TLS connections, UDP exporter address:port pairs). */
+  sessionsCurrent = 0;
+  sessionsTotal = 0;
+  /** Messages with a usable header, and their octets. */
+  messages = 0;
+  bytes = 0;
+  /** Data records decoded (options data records included). */
+  records = 0;
+  /** Template and options template records received. */
+  templates = 0;
+  /** Data sets that referred to a template the session did not know. */
+  unknownTemplateSets = 0;
+  /** Records missing according to sequence numbers (RFC 7011 §10.3.2). */
+  recordsLost = 0;
+  /** Messages whose sequence number lies behind the expected one (reordered, duplicated, exporter restart). */
+  sequenceOutOfOrder = 0;
+  /** TCP/TLS streams closed because message framing was lost. */
+  framingErrors = 0;
+  tlsHandshakeFailures = 0;
+  /** Connections refused: failed TLS handshakes and connections beyond the session limit. */
+  rejectedConnections = 0;
+  /** UDP: records and messages dropped because the consumer fell behind (queue full). */
+  recordsDropped = 0;
+  messagesDropped = 0;
+  /** TCP/TLS: times a connection was paused because the consumer fell behind. */
+  backpressurePauses = 0;
+  /** Decode errors by IpfixError code. */
+  readonly decodeErrors = new Map<string, number>();
+
+  countError(code: string): void {
+    this.decodeErrors.set(code, (this.decodeErrors.get(code) ?? 0) + 1);
+  }
+
+  get decodeErrorsTotal(): number {
+    let n = 0;
+    for (const v of this.decodeErrors.values()) n += v;
+    return n;
+  }
+
+  /** A plain-object copy (decode errors as a code → count object). */
+  snapshot(): Omit<CollectorStatsSnapshot, never> {
+    return {
+      sessionsCurrent: this.sessionsCurrent, sessionsTotal: this.sessionsTotal, messages: this.messages,
+      bytes: this.bytes, records: this.records, templates: this.templates, unknownTemplateSets: this.unknownTemplateSets,
+      recordsLost: this.recordsLost, sequenceOutOfOrder: this.sequenceOutOfOrder, framingErrors: this.framingErrors,
+      tlsHandshakeFailures: this.tlsHandshakeFailures, rejectedConnections: this.rejectedConnections,
+      recordsDropped: this.recordsDropped, messagesDropped: this.messagesDropped, backpressurePauses: this.backpressurePauses,
+      decodeErrors: Object.fromEntries(this.decodeErrors),
+    };
+  }
+}
+
+export interface CollectorStatsSnapshot {
+  sessionsCurrent: number; sessionsTotal: number; messages: number; bytes: number; records: number; templates: number;
+  unknownTemplateSets: number; recordsLost: number; sequenceOutOfOrder: number; framingErrors: number;
+  tlsHandshakeFailures: number; rejectedConnections: number; recordsDropped: number; messagesDropped: number;
+  backpressurePauses: number; decodeErrors: Record<string, number>;
+}
