@@ -1,0 +1,86 @@
+/**
+ * One aggregated flow as one line of JSON, byte for byte as go-ipfix's exporter writes it in JSON
+ * mode (createAndSendJSONRecords: a Go map marshalled with encoding/json's Encoder):
+ *
+ *   line    = "{" "\"@timestamp\":" rfc3339 "," "\"ipfix\":{" element *("," element) "}}" LF
+ *   element = json-string(ieName) ":" value       (keys in byte order, as Go sorts map keys)
+ *   value   = unsigned integer, bare and exact (64-bit counters included)
+ *           | json-string                          (strings, IP addresses in text form)
+ *   rfc3339 = "\"YYYY-MM-DDTHH:MM:SSZ\""           (Go's time.RFC3339; here always UTC)
+ *
+ * Strings are escaped as Go escapes them by default: besides JSON's own escapes, "<", ">", "&",
+ * U+2028 and U+2029 become \u003c, \u003e, \u0026, \u2028, \u2029.
+ */
+import { aggregatorTemplate, type IpFamily } from '../../../ipfix/index.ts';
+import type { AggregatedFlow } from '../../core/index.ts';
+
+type LineEncoder = (flow: AggregatedFlow, timestamp: string) => string;
+
+/** Go's sort of map keys: by UTF-8 octets (code points; the same as UTF-16 order outside surrogates). */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+const GO_EXTRA_ESCAPES = /[<>&\u2028\u2029]/g;
+
+/** A JSON string literal escaped as Go's encoding/json escapes it (HTML-safe). */
+export function goJsonString(s: string): string {
+  const j = JSON.stringify(s);
+  GO_EXTRA_ESCAPES.lastIndex = 0;
+  if (!GO_EXTRA_ESCAPES.test(j)) return j;
+  return j.replace(GO_EXTRA_ESCAPES, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/**
+ * goJsonString with a bounded memo: Pod, namespace, Node and policy names repeat endlessly (the
+ * core interns them), and escaping was the largest cost of a line.
+ */
+const QUOTED = new Map<string, string>();
+const QUOTED_MAX = 65_536;
+function quoted(s: string): string {
+  let q = QUOTED.get(s);
+  if (q === undefined) {
+    q = goJsonString(s);
+    if (QUOTED.size >= QUOTED_MAX) QUOTED.clear();
+    QUOTED.set(s, q);
+  }
+  return q;
+}
+
+const STRING_TYPES = new Set(['string', 'ipv4Address', 'ipv6Address', 'macAddress']);
+
+/**
+ * Compiles, once per family, straight-line code that concatenates the line: the keys are
+ * constants in sorted order, strings go through `quoted`, integers (number or bigint) through
+ * String().
+ */
+function compile(family: IpFamily): { names: readonly string[]; encode: LineEncoder } {
+  const fields = aggregatorTemplate(family).fields;
+  const typeOf = new Map(fields.map((f) => [f.ie.name, f.ie.dataType as string]));
+  const names = fields.map((f) => f.ie.name).sort(byteOrder);
+  const parts = names.map((n, i) => {
+    const key = JSON.stringify((i === 0 ? '' : ',') + JSON.stringify(n) + ':');
+    const access = `f[${JSON.stringify(n)}]`;
+    return `${key} + ${STRING_TYPES.has(typeOf.get(n) ?? '') ? `q(${access})` : `String(${access})`}`;
+  });
+  const body = `return function line(f, ts) {\n  return '{"@timestamp":"' + ts + '","ipfix":{'\n    + ${parts.join('\n    + ')}\n    + '}}\\n';\n};`;
+  const encode = new Function('q', body)(quoted) as LineEncoder;
+  return { names, encode };
+}
+
+const ENCODERS: Readonly<Record<IpFamily, { names: readonly string[]; encode: LineEncoder }>> = { 4: compile(4), 6: compile(6) };
+
+/** The element names of a family's record, in the order they are written. */
+export function jsonElementOrder(family: IpFamily): readonly string[] {
+  return ENCODERS[family].names;
+}
+
+/** Go's time.RFC3339 format of a time in ms, in UTC: "2006-01-02T15:04:05Z". */
+export function rfc3339Seconds(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+}
+
+/** One line (ending in "\n"); `timestamp` is the already formatted "@timestamp" value. */
+export function jsonRecordLine(flow: AggregatedFlow, timestamp: string): string {
+  return ENCODERS[flow.family].encode(flow, timestamp);
+}
