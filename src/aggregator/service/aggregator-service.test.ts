@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import { createServer, type AddressInfo } from 'node:net';
+import assert from 'node:assert/strict';
+import { AggregatorService } from './aggregator-service.ts';
+import { parseAggregatorConfig } from '../../config/aggregator-config.ts';
+import { SinkSet } from '../sinks/sink-set.ts';
+import type { Sink, SinkStats } from '../sinks/sink.ts';
+import { zeroValue, type AggregatedFlow } from '../core/index.ts';
+import { ExportingProcess } from '../../transport/exporting-process.ts';
+import { agentTemplate, agentElementNames, fnv1_32, type FieldValue } from '../../ipfix/index.ts';
+import { StaticInventorySource } from '../../k8s/static-inventory.ts';
+
+/** Collects what the aggregator exports. */
+class MemorySink implements Sink {
+  readonly name = 'memory';
+  flows: AggregatedFlow[] = [];
+  offer(flow: AggregatedFlow): void { this.flows.push(flow); }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+  stats(): SinkStats { return { queued: 0, sent: this.flows.length, dropped: 0, failures: 0 }; }
+}
+
+const INVENTORY = `
+nodes: [{name: node1, podCIDR: 10.244.1.0/24}, {name: node2, podCIDR: 10.244.2.0/24}]
+pods:
+  - {name: client, namespace: web, ip: 10.244.1.10, node: node1, labels: {app: client, tier: front}}
+  - {name: server, namespace: api, ip: 10.244.2.10, node: node2, labels: {app: server}}
+`;
+
+function agentValues(fields: Record<string, FieldValue>): FieldValue[] {
+  const base: Record<string, FieldValue> = {
+    flowStartSeconds: 1_700_000_000, flowEndSeconds: 1_700_000_010, flowEndReason: 2, sourceTransportPort: 40000, destinationTransportPort: 8080,
+    protocolIdentifier: 6, packetTotalCount: 10n, octetTotalCount: 10_000n, packetDeltaCount: 10n, octetDeltaCount: 10_000n,
+    sourceIPv4Address: '10.244.1.10', destinationIPv4Address: '10.244.2.10', reversePacketTotalCount: 5n, reverseOctetTotalCount: 500n,
+    reversePacketDeltaCount: 5n, reverseOctetDeltaCount: 500n, tcpState: 'ESTABLISHED', flowType: 2, destinationClusterIPv4: '0.0.0.0', ...fields,
+  };
+  return agentElementNames(4).map((n) => base[n] ?? zeroValue(n));
+}
+
+async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('records from both Nodes over TCP are correlated into one flow with both Pods and labels', async () => {
+  const { config } = parseAggregatorConfig(`
+aggregatorTransportProtocol: TCP
+activeFlowRecordTimeout: 1s
+inactiveFlowRecordTimeout: 3s
+recordContents: {podLabels: true}
+clusterID: 8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012
+ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
+`);
+  const sink = new MemorySink();
+  const service = new AggregatorService({
+    config, sinks: new SinkSet([sink]), metadata: new StaticInventorySource({ text: INVENTORY }),
+  });
+  const { port } = await service.start();
+  const t = agentTemplate(4);
+  const exporters = ['node1', 'node2'].map((node) => new ExportingProcess({
+    host: '127.0.0.1', port, transport: 'tcp', observationDomainId: fnv1_32(node), templates: [t], flushIntervalMs: 10,
+  }).start());
+  try {
+    exporters[0].addRecord(t, agentValues({ sourcePodName: 'client', sourcePodNamespace: 'web', sourceNodeName: 'node1',
+      egressNetworkPolicyName: 'allow-out', egressNetworkPolicyNamespace: 'web', egressNetworkPolicyType: 1, egressNetworkPolicyRuleAction: 1, egressNetworkPolicyRuleName: 'egress-0' }));
+    exporters[1].addRecord(t, agentValues({ destinationPodName: 'server', destinationPodNamespace: 'api', destinationNodeName: 'node2',
+      ingressNetworkPolicyName: 'allow-in', ingressNetworkPolicyNamespace: 'api', ingressNetworkPolicyType: 1, ingressNetworkPolicyRuleAction: 1, ingressNetworkPolicyRuleName: 'ingress-0' }));
+    for (const e of exporters) e.flush();
+    const deadline = Date.now() + 5000;
+    while (sink.flows.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sink.flows.length, 1);
+    const f = sink.flows[0];
+    assert.equal(f.correlationState, 'correlated');
+    assert.equal(f.sourcePodName, 'client');
+    assert.equal(f.destinationPodName, 'server');
+    assert.equal(f.sourceNodeName, 'node1');
+    assert.equal(f.destinationNodeName, 'node2');
+    assert.equal(f.ingressNetworkPolicyName, 'allow-in');
+    assert.equal(f.egressNetworkPolicyName, 'allow-out');
+    assert.equal(f.octetTotalCountFromSourceNode, 10_000n);
+    assert.equal(f.octetTotalCountFromDestinationNode, 10_000n);
+    assert.equal(f.sourcePodLabels, '{"app":"client","tier":"front"}');
+    assert.equal(f.destinationPodLabels, '{"app":"server"}');
+    assert.equal(f.clusterId, '8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012');
+    const m = service.recordMetrics();
+    assert.equal(m.numRecordsReceived, 2);
+    assert.equal(m.numRecordsExported, 1);
+    assert.equal(m.numConnToCollector, 2);
+    assert.equal(m.numFlows, 1);
+    const text = await service.registry.metrics();
+    assert.match(text, /flowvis_aggregator_exporters_connected 2/);
+    assert.match(text, /flowvis_aggregator_flows_correlated_total 1/);
+    assert.match(text, /flowvis_aggregator_sink_records_sent_total\{sink="memory"\} 1/);
+  } finally {
+    for (const e of exporters) await e.close();
+    await service.stop();
+  }
+});

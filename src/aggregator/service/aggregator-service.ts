@@ -1,0 +1,127 @@
+/**
+ * The Flow Aggregator service: an IPFIX collecting process (TLS by default, TCP or UDP) feeds the
+ * aggregation core; expired flows go to every enabled sink through the sink set; metadata lookups
+ * fill what records lack. The HTTP API and the CLI read it through `queries` and `recordMetrics()`.
+ */
+import type { AggregatorConfig } from '../../config/aggregator-types.ts';
+import type { MetadataView } from '../../k8s/metadata-source.ts';
+import { CollectingProcess, type CollectedMessage, type CollectorTlsOptions } from '../../transport/collecting-process.ts';
+import { silentLogger, type TransportLogger } from '../../transport/logger.ts';
+import { AggregationProcess } from '../core/index.ts';
+import type { SinkSet } from '../sinks/sink-set.ts';
+import { createEnrichHook } from './enrich.ts';
+import { aggregatorMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
+
+export interface AggregatorServiceOptions {
+  config: AggregatorConfig;
+  sinks: SinkSet;
+  /** Server certificate (and the CA of exporters' client certificates) when the transport is TLS. */
+  tls?: CollectorTlsOptions;
+  metadata?: MetadataView;
+  /** Cluster UUID: the clusterId element (config.clusterID wins when set). */
+  clusterUUID?: string;
+  logger?: TransportLogger;
+  now?: () => number;
+}
+
+/** /recordmetrics, as antctl shows it. */
+export interface RecordMetrics {
+  numRecordsExported: number;
+  numRecordsReceived: number;
+  numRecordsDropped: number;
+  numFlows: number;
+  numConnToCollector: number;
+  withClickHouseExporter: boolean;
+  withS3Exporter: boolean;
+  withLogExporter: boolean;
+  withIPFIXExporter: boolean;
+}
+
+const MAX_EXPIRY_DELAY_MS = 1000;
+
+export class AggregatorService {
+  readonly core: AggregationProcess;
+  readonly registry: Registry;
+  collector: CollectingProcess | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly log: TransportLogger;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: AggregatorServiceOptions) {
+    const c = opts.config;
+    this.log = opts.logger ?? silentLogger;
+    this.now = opts.now ?? Date.now;
+    this.core = new AggregationProcess({
+      sink: opts.sinks.offer,
+      activeTimeoutMs: c.activeFlowRecordTimeout,
+      inactiveTimeoutMs: c.inactiveFlowRecordTimeout,
+      clusterId: c.clusterID || opts.clusterUUID || '',
+      enrich: opts.metadata ? createEnrichHook({ metadata: opts.metadata, podLabels: c.recordContents.podLabels }) : undefined,
+      now: this.now,
+    });
+    this.registry = aggregatorMetrics({ collector: () => this.collector, core: this.core, sinks: opts.sinks });
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  async start(): Promise<{ address: string; port: number; family: string }> {
+    const c = this.opts.config;
+    const transport = c.aggregatorTransportProtocol.toLowerCase() as 'tls' | 'tcp' | 'udp';
+    this.collector = new CollectingProcess({
+      transport,
+      address: c.ipfixCollector.address,
+      port: c.ipfixCollector.port,
+      tls: transport === 'tls' ? this.opts.tls : undefined,
+      onMessage: (m) => this.onMessage(m),
+      logger: this.log,
+    });
+    this.collector.on('sessionOpen', (s) => this.log.info({ exporter: `${s.exporterAddress}:${s.exporterPort}`, transport: s.transport }, 'exporter connected'));
+    this.collector.on('sessionClose', (s, reason) => this.log.info({ exporter: `${s.exporterAddress}:${s.exporterPort}`, reason }, 'exporter disconnected'));
+    const bound = await this.collector.start();
+    this.scheduleExpiry();
+    return bound;
+  }
+
+  private onMessage(m: CollectedMessage): void {
+    for (const r of m.records) this.core.ingest(r);
+    // A flow that became ready is exported on the next expiry pass, at most 1 s away.
+  }
+
+  private scheduleExpiry(): void {
+    if (this.stopped) return;
+    const next = this.core.nextExpiry() ?? Infinity;
+    const delay = Math.max(0, Math.min(MAX_EXPIRY_DELAY_MS, next - this.now()));
+    this.timer = setTimeout(() => {
+      try {
+        this.core.expire();
+      } catch (err) {
+        this.log.error({ err }, 'expiry pass failed');
+      }
+      this.scheduleExpiry();
+    }, delay);
+  }
+
+  recordMetrics(): RecordMetrics {
+    const s = this.core.stats();
+    const sinks = this.opts.sinks;
+    return {
+      numRecordsExported: sinks.recordsExported,
+      numRecordsReceived: s.recordsReceived,
+      numRecordsDropped: s.recordsDropped + sinks.stats().dropped,
+      numFlows: s.numFlows,
+      numConnToCollector: this.collector?.stats.snapshot().sessionsCurrent ?? 0,
+      ...sinks.exporterFlags(),
+    };
+  }
+
+  /** Stops collecting, exports what is pending and flushes the sinks. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.collector?.close();
+    this.core.flush();
+    await this.opts.sinks.flush();
+    await this.opts.sinks.close();
+  }
+}
