@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerCollectorCommand } from './collector.ts';
 import { registerExporterCommand } from './exporter.ts';
+import { registerGetCommand } from './get.ts';
 
 export function buildProgram(): Command {
   const program = new Command('flowvis')
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerCollectorCommand(program);
   registerExporterCommand(program);
+  registerGetCommand(program);
   return program;
 }
 
