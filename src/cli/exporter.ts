@@ -74,16 +74,15 @@ async function openMetadata(opts: ExporterCliOptions, nodeName: string, log: Log
   return src;
 }
 
-/** The collector's address and TLS settings: a Service reference resolves to its ClusterIP. */
-function collectorEndpoint(c: FlowExporterConfig, meta: MetadataSource): { host: string; servername: string | undefined } {
+/** The ClusterIP of the collector Service that flowCollectorAddr names (`namespace/name`). */
+function collectorEndpoint(c: FlowExporterConfig, meta: MetadataSource): string {
   const addr = c.flowCollector;
-  if (!addr.isServiceRef) return { host: addr.host, servername: c.tls.serverName };
   const svc = meta.listServices().find((s) => s.namespace === addr.namespace && s.name === addr.name);
   const ip = svc?.clusterIPs.find((x) => x !== '' && x !== 'None');
   if (!ip) {
     throw new ConfigError('COLLECTOR_SERVICE_NOT_FOUND', `flowCollectorAddr: Service ${addr.namespace}/${addr.name} not found or has no ClusterIP`, { key: 'flowExporter.flowCollectorAddr', value: c.flowCollectorAddr });
   }
-  return { host: ip, servername: c.tls.serverName ?? `${addr.name}.${addr.namespace}.svc` };
+  return ip;
 }
 
 function tlsOptions(c: FlowExporterConfig, servername: string | undefined): ExporterTlsOptions {
@@ -117,9 +116,14 @@ export async function runExporter(opts: ExporterCliOptions): Promise<void> {
   const { source, kind, fallbackReason } = await createConntrackSource();
   log.info({ source: kind, fallbackReason }, kind === 'netlink' ? 'conntrack over netlink' : 'conntrack through the conntrack CLI (netlink unavailable)');
   const metadata = await openMetadata(opts, nodeName, log);
-  const { host, servername } = collectorEndpoint(c, metadata);
+  // A Service reference is resolved before every connection attempt: the Service may not exist yet
+  // (agents often start before the aggregator) or may get a new ClusterIP.
+  const addr = c.flowCollector;
+  const host = addr.isServiceRef ? `${addr.namespace}/${addr.name}` : addr.host;
+  const servername = addr.isServiceRef ? c.tls.serverName ?? `${addr.name}.${addr.namespace}.svc` : c.tls.serverName;
   const exporter = new ExportingProcess({
-    host, port: c.flowCollector.port, transport: c.flowCollector.proto, observationDomainId: fnv1_32(nodeName),
+    host, resolveHost: addr.isServiceRef ? () => collectorEndpoint(c, metadata) : undefined,
+    port: c.flowCollector.port, transport: c.flowCollector.proto, observationDomainId: fnv1_32(nodeName),
     tls: c.flowCollector.proto === 'tls' ? tlsOptions(c, servername) : undefined,
     logger: log.child({ component: 'ipfix-exporter' }),
   });

@@ -47,6 +47,12 @@ export interface ExporterTlsOptions {
 export interface ExportingProcessOptions {
   /** Collector host name or IPv4/IPv6 address. */
   host: string;
+  /**
+   * Called before every connection attempt to find the collector's address (e.g. a Service's
+   * ClusterIP, which may appear or change while the exporter runs); `host` is used when absent. A
+   * failure counts as a failed connection attempt and is retried with backoff.
+   */
+  resolveHost?: () => string | Promise<string>;
   port: number;
   transport: TransportProtocol;
   observationDomainId: number;
@@ -106,6 +112,8 @@ interface ExporterEvents {
 const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'];
 
 export class ExportingProcess extends EventEmitter<ExporterEvents> {
+  /** The address of the last connection attempt (resolveHost's answer, else `host`). */
+  private currentHost: string;
   readonly stats: ExporterStats = {
     recordsSent: 0, messagesSent: 0, bytesSent: 0, templatesSent: 0, reconnections: 0, connectFailures: 0,
     disconnections: 0, recordsDropped: 0, recordsInvalid: 0, sendErrors: 0,
@@ -139,6 +147,7 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
 
   constructor(options: ExportingProcessOptions) {
     super();
+    this.currentHost = options.host;
     if (!TRANSPORT_PROTOCOLS.includes(options.transport)) {
       throw new TransportError('BAD_TRANSPORT', `transport "${String(options.transport)}" is not one of ${TRANSPORT_PROTOCOLS.join(', ')}`, { transport: String(options.transport) });
     }
@@ -292,12 +301,30 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
   private connect(): void {
     this.cancelReconnect = null;
     this.currentState = 'connecting';
-    if (this.opts.transport === 'udp') void this.connectUdp();
-    else this.connectStream();
+    const resolve = this.opts.resolveHost;
+    if (!resolve) {
+      this.connectTo(this.opts.host);
+      return;
+    }
+    Promise.resolve()
+      .then(resolve)
+      .then((host) => {
+        if (this.currentState === 'connecting') this.connectTo(host);
+      }, (e: unknown) => {
+        if (this.currentState !== 'connecting') return;
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.onConnectFailed(new TransportError('RESOLVE_FAILED', `cannot find the collector: ${err.message}`, { host: this.opts.host }, { cause: err }));
+      });
   }
 
-  private connectStream(): void {
-    const { host, port } = this.opts;
+  private connectTo(host: string): void {
+    this.currentHost = host;
+    if (this.opts.transport === 'udp') void this.connectUdp(host);
+    else this.connectStream(host);
+  }
+
+  private connectStream(host: string): void {
+    const { port } = this.opts;
     let sock: net.Socket;
     let readyEvent: string;
     if (this.opts.transport === 'tls') {
@@ -338,8 +365,8 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
     sock.on('close', () => this.onStreamClosed(sock, lastError));
   }
 
-  private async connectUdp(): Promise<void> {
-    const { host, port } = this.opts;
+  private async connectUdp(host: string): Promise<void> {
+    const { port } = this.opts;
     let address = host;
     let family = net.isIP(host);
     try {
@@ -387,14 +414,14 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
       clock: () => Math.floor(this.timers.now() / 1000),
     });
     this.sendTemplates();
-    this.log.info({ host: this.opts.host, port: this.opts.port, transport: this.opts.transport, localAddress, localPort, maxMessageSize }, 'IPFIX exporter connected');
+    this.log.info({ host: this.currentHost, port: this.opts.port, transport: this.opts.transport, localAddress, localPort, maxMessageSize }, 'IPFIX exporter connected');
     this.emit('connect', { localAddress, localPort, maxMessageSize });
     this.pump();
   }
 
   private onConnectFailed(err: Error): void {
     this.stats.connectFailures++;
-    this.log.warn({ err, host: this.opts.host, port: this.opts.port }, 'IPFIX exporter could not connect');
+    this.log.warn({ err, host: this.currentHost, port: this.opts.port }, 'IPFIX exporter could not connect');
     this.emit('connectFailed', err);
     this.scheduleReconnect();
   }
@@ -408,11 +435,11 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
     this.loseConnection();
     if (this.currentState === 'closing') return;
     if (!wasConnected) {
-      this.onConnectFailed(err ?? new TransportError('CONNECT_FAILED', `connection to ${this.opts.host}:${this.opts.port} closed during setup`, {}));
+      this.onConnectFailed(err ?? new TransportError('CONNECT_FAILED', `connection to ${this.currentHost}:${this.opts.port} closed during setup`, {}));
       return;
     }
     this.stats.disconnections++;
-    this.log.warn({ err, host: this.opts.host, port: this.opts.port }, 'IPFIX exporter lost its connection');
+    this.log.warn({ err, host: this.currentHost, port: this.opts.port }, 'IPFIX exporter lost its connection');
     this.emit('disconnect', err);
     this.scheduleReconnect();
   }
