@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Command, Option } from 'commander';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { loadAgentConfig } from '../config/load.ts';
 import type { FlowExporterConfig } from '../config/agent-config.ts';
@@ -19,6 +20,7 @@ import { fnv1_32 } from '../ipfix/antrea-templates.ts';
 import { KubernetesMetadataSource } from '../k8s/kubernetes-source.ts';
 import type { MetadataSource } from '../k8s/metadata-source.ts';
 import { StaticInventorySource } from '../k8s/static-inventory.ts';
+import { readAggregatorTlsMaterial } from '../k8s/flow-aggregator-tls.ts';
 import { ExportingProcess, type ExporterTlsOptions } from '../transport/index.ts';
 import { createLogger, integerOption, isEntryPoint, LOG_LEVELS, serveMetrics, untilSignal } from './common.ts';
 
@@ -85,7 +87,12 @@ function collectorEndpoint(c: FlowExporterConfig, meta: MetadataSource): string 
   return ip;
 }
 
-function tlsOptions(c: FlowExporterConfig, servername: string | undefined): ExporterTlsOptions {
+/**
+ * TLS settings: files named in flowExporter.tls win; otherwise, with Kubernetes access, the CA and
+ * client certificate the aggregator publishes (ConfigMap flow-aggregator-ca, Secret
+ * flow-aggregator-client-tls), as Antrea's agent does.
+ */
+async function tlsOptions(c: FlowExporterConfig, servername: string | undefined, meta: MetadataSource, opts: ExporterCliOptions, log: Logger): Promise<ExporterTlsOptions> {
   const read = (key: string, path: string | undefined): Buffer | undefined => {
     if (path === undefined) return undefined;
     try {
@@ -94,10 +101,16 @@ function tlsOptions(c: FlowExporterConfig, servername: string | undefined): Expo
       throw new ConfigError('FILE_UNREADABLE', `flowExporter.tls.${key}: ${(e as Error).message}`, { key: `flowExporter.tls.${key}`, value: path });
     }
   };
-  return {
-    ca: read('caFile', c.tls.caFile), cert: read('certFile', c.tls.certFile), key: read('keyFile', c.tls.keyFile),
-    servername, rejectUnauthorized: !c.tls.insecureSkipVerify,
-  };
+  const base = { servername, rejectUnauthorized: !c.tls.insecureSkipVerify };
+  if (c.tls.caFile !== undefined || c.tls.certFile !== undefined || meta.kind !== 'kubernetes') {
+    return { ...base, ca: read('caFile', c.tls.caFile), cert: read('certFile', c.tls.certFile), key: read('keyFile', c.tls.keyFile) };
+  }
+  const kc = new KubeConfig();
+  if (opts.kubeconfig !== undefined) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  const material = await readAggregatorTlsMaterial(kc);
+  log.info({ configMap: 'flow-aggregator/flow-aggregator-ca', secret: 'flow-aggregator/flow-aggregator-client-tls' }, 'TLS: using the CA and client certificate the flow aggregator publishes');
+  return { ...base, ...material };
 }
 
 /** Runs the agent until SIGINT/SIGTERM. */
@@ -124,7 +137,7 @@ export async function runExporter(opts: ExporterCliOptions): Promise<void> {
   const exporter = new ExportingProcess({
     host, resolveHost: addr.isServiceRef ? () => collectorEndpoint(c, metadata) : undefined,
     port: c.flowCollector.port, transport: c.flowCollector.proto, observationDomainId: fnv1_32(nodeName),
-    tls: c.flowCollector.proto === 'tls' ? tlsOptions(c, servername) : undefined,
+    tls: c.flowCollector.proto === 'tls' ? await tlsOptions(c, servername, metadata, opts, log) : undefined,
     logger: log.child({ component: 'ipfix-exporter' }),
   });
   const agent = new FlowExporterAgent({ nodeName, config: c, metadata, conntrack: source, sink: exporter, conntrackMax, logger: log });

@@ -97,12 +97,10 @@ export class NetlinkEntryView implements ConntrackEntryView {
   replyIcmpId = 0;
   replyIcmpType = 0;
   replyIcmpCode = 0;
-  origPackets = 0n;
-  origBytes = 0n;
-  replyPackets = 0n;
-  replyBytes = 0n;
-  startTime = 0n;
-  stopTime = 0n;
+  // 64-bit counters and timestamps are kept as their two 32-bit halves, so that parsing creates
+  // no bigint: consumers read them as numbers (the agent's hot path) or as exact bigints.
+  opHi = 0; opLo = 0; obHi = 0; obLo = 0; rpHi = 0; rpLo = 0; rbHi = 0; rbLo = 0;
+  stHi = 0; stLo = 0; spHi = 0; spLo = 0;
   tcpStateCode = -1;
   tcpState: TcpStateName | '' = '';
   status = 0;
@@ -117,6 +115,19 @@ export class NetlinkEntryView implements ConntrackEntryView {
   replyDstOffset = -1;
   /** Byte offset of the 16 label bytes inside `buffer` (-1 when absent). */
   labelsOffset = -1;
+
+  get origPackets(): bigint { return u64(this.opHi, this.opLo); }
+  get origBytes(): bigint { return u64(this.obHi, this.obLo); }
+  get replyPackets(): bigint { return u64(this.rpHi, this.rpLo); }
+  get replyBytes(): bigint { return u64(this.rbHi, this.rbLo); }
+  get startTime(): bigint { return u64(this.stHi, this.stLo); }
+  get stopTime(): bigint { return u64(this.spHi, this.spLo); }
+  get origPacketsNumber(): number { return this.opHi * TWO32 + this.opLo; }
+  get origBytesNumber(): number { return this.obHi * TWO32 + this.obLo; }
+  get replyPacketsNumber(): number { return this.rpHi * TWO32 + this.rpLo; }
+  get replyBytesNumber(): number { return this.rbHi * TWO32 + this.rbLo; }
+  get startTimeMs(): number { return nsToMs(this.stHi, this.stLo); }
+  get stopTimeMs(): number { return nsToMs(this.spHi, this.spLo); }
 
   /** Clears every field before a new message is parsed into the view. */
   reset(buffer: Buffer): void {
@@ -134,12 +145,9 @@ export class NetlinkEntryView implements ConntrackEntryView {
     this.replyIcmpId = 0;
     this.replyIcmpType = 0;
     this.replyIcmpCode = 0;
-    this.origPackets = 0n;
-    this.origBytes = 0n;
-    this.replyPackets = 0n;
-    this.replyBytes = 0n;
-    this.startTime = 0n;
-    this.stopTime = 0n;
+    this.opHi = 0; this.opLo = 0; this.obHi = 0; this.obLo = 0;
+    this.rpHi = 0; this.rpLo = 0; this.rbHi = 0; this.rbLo = 0;
+    this.stHi = 0; this.stLo = 0; this.spHi = 0; this.spLo = 0;
     this.tcpStateCode = -1;
     this.tcpState = '';
     this.status = 0;
@@ -226,6 +234,18 @@ export class NetlinkEntryView implements ConntrackEntryView {
       timeout: this.timeout,
     };
   }
+}
+
+const TWO32 = 4294967296;
+
+/** The exact unsigned 64-bit value of two 32-bit halves. */
+function u64(hi: number, lo: number): bigint {
+  return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Whole milliseconds of a nanosecond timestamp given as two 32-bit halves. */
+function nsToMs(hi: number, lo: number): number {
+  return Math.floor(hi * 4294.967296 + lo / 1e6);
 }
 
 function malformed(code: string, message: string, offset: number, attr?: number): ConntrackError {
@@ -357,30 +377,31 @@ function parseCounters(
     const type = (buf[off + 2] | (buf[off + 3] << 8)) & NLA_TYPE_MASK;
     const p = off + 4;
     const plen = len - 4;
-    let value = -1n;
+    let hi = -1;
+    let lo = 0;
     let isPackets = false;
     switch (type) {
       case CTA_COUNTERS_PACKETS:
       case CTA_COUNTERS_BYTES:
         requireLength(plen, 8, off, type);
-        value = dv.getBigUint64(p, false);
+        hi = be32(buf, p);
+        lo = be32(buf, p + 4);
         isPackets = type === CTA_COUNTERS_PACKETS;
         break;
       case CTA_COUNTERS32_PACKETS:
       case CTA_COUNTERS32_BYTES:
         requireLength(plen, 4, off, type);
-        value = BigInt(be32(buf, p));
+        hi = 0;
+        lo = be32(buf, p);
         isPackets = type === CTA_COUNTERS32_PACKETS;
         break;
       default:
         break;
     }
-    if (value >= 0n) {
+    if (hi >= 0) {
       if (dir === DIR_ORIG) {
-        if (isPackets) view.origPackets = value;
-        else view.origBytes = value;
-      } else if (isPackets) view.replyPackets = value;
-      else view.replyBytes = value;
+        if (isPackets) { view.opHi = hi; view.opLo = lo; } else { view.obHi = hi; view.obLo = lo; }
+      } else if (isPackets) { view.rpHi = hi; view.rpLo = lo; } else { view.rbHi = hi; view.rbLo = lo; }
     }
     off += (len + 3) & ~3;
   }
@@ -393,9 +414,9 @@ function parseTimestamp(buf: Buffer, dv: DataView, start: number, end: number, v
     const type = (buf[off + 2] | (buf[off + 3] << 8)) & NLA_TYPE_MASK;
     if (type === CTA_TIMESTAMP_START || type === CTA_TIMESTAMP_STOP) {
       requireLength(len - 4, 8, off, type);
-      const v = dv.getBigUint64(off + 4, false);
-      if (type === CTA_TIMESTAMP_START) view.startTime = v;
-      else view.stopTime = v;
+      const hi = be32(buf, off + 4);
+      const lo = be32(buf, off + 8);
+      if (type === CTA_TIMESTAMP_START) { view.stHi = hi; view.stLo = lo; } else { view.spHi = hi; view.spLo = lo; }
     }
     off += (len + 3) & ~3;
   }

@@ -101,6 +101,14 @@ export interface ConntrackEntryView {
   readonly replyBytes: bigint;
   readonly startTime: bigint;
   readonly stopTime: bigint;
+  /** The counters as numbers (exact up to 2^53), for consumers that avoid a bigint per read. */
+  readonly origPacketsNumber: number;
+  readonly origBytesNumber: number;
+  readonly replyPacketsNumber: number;
+  readonly replyBytesNumber: number;
+  /** startTime / stopTime in milliseconds since the epoch (0 when absent). */
+  readonly startTimeMs: number;
+  readonly stopTimeMs: number;
   /** Kernel TCP state number, or -1 when the entry has no TCP protocol info. */
   readonly tcpStateCode: number;
   readonly tcpState: TcpStateName | '';

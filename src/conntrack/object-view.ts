@@ -71,6 +71,12 @@ export class ObjectEntryView implements ConntrackEntryView {
   get replyBytes() { return this.entry.replyBytes; }
   get startTime() { return this.entry.startTime; }
   get stopTime() { return this.entry.stopTime; }
+  get origPacketsNumber() { return Number(this.entry.origPackets); }
+  get origBytesNumber() { return Number(this.entry.origBytes); }
+  get replyPacketsNumber() { return Number(this.entry.replyPackets); }
+  get replyBytesNumber() { return Number(this.entry.replyBytes); }
+  get startTimeMs() { return Number(this.entry.startTime / 1_000_000n); }
+  get stopTimeMs() { return Number(this.entry.stopTime / 1_000_000n); }
   get tcpStateCode() {
     return this.entry.tcpState === '' ? -1 : TCP_STATES.indexOf(this.entry.tcpState as TcpStateName);
   }

@@ -92,7 +92,6 @@ export class ConnectionStore {
   private readonly queue: ExpiryQueue;
   private readonly scratch = new Uint8Array(KEY);
   private readonly scratchWords = new Uint32Array(this.scratch.buffer);
-  private readonly addr = new Uint8Array(16);
   readonly stats: StoreStats = { tracked: 0, added: 0, deleted: 0, skippedNoLocalPod: 0, droppedFull: 0, exported: 0 };
 
   constructor(options: ConnectionStoreOptions) {
@@ -164,11 +163,11 @@ export class ConnectionStore {
       if (this.isDyingFlags(id, fl)) return; // frozen once dying
       const c = this.counters;
       const o = id * 8;
-      c[o] = Number(e.origPackets); c[o + 1] = Number(e.origBytes);
-      c[o + 2] = Number(e.replyPackets); c[o + 3] = Number(e.replyBytes);
+      c[o] = e.origPacketsNumber; c[o + 1] = e.origBytesNumber;
+      c[o + 2] = e.replyPacketsNumber; c[o + 3] = e.replyBytesNumber;
       this.tcpState[id] = tcp;
       if (isDying(e)) fl |= F_KERNEL_DYING;
-      this.stopMs[id] = e.stopTime > 0n && (fl & F_KERNEL_DYING) !== 0 ? Number(e.stopTime / 1_000_000n) : nowMs;
+      this.stopMs[id] = e.stopTimeMs > 0 && (fl & F_KERNEL_DYING) !== 0 ? e.stopTimeMs : nowMs;
       // Active: new packets or a new TCP state since the last export (CheckConntrackConnActive).
       const active = c[o] > c[o + 4] || c[o + 2] > c[o + 6] || tcp !== this.prevTcpState[id];
       fl = active ? fl | F_ACTIVE : fl & ~F_ACTIVE;
@@ -232,7 +231,7 @@ export class ConnectionStore {
       this.stats.droppedFull++;
       return;
     }
-    const startMs = e.startTime > 0n ? Number(e.startTime / 1_000_000n) : nowMs;
+    const startMs = e.startTimeMs > 0 ? e.startTimeMs : nowMs;
     const sourceIP = e.address(AddressSlot.OrigSrc);
     const destinationIP = e.address(AddressSlot.ReplySrc);
     const originalDestinationIP = e.address(AddressSlot.OrigDst);
@@ -265,11 +264,11 @@ export class ConnectionStore {
     this.prevTcpState[id] = -1;
     const c = this.counters;
     const o = id * 8;
-    c[o] = Number(e.origPackets); c[o + 1] = Number(e.origBytes);
-    c[o + 2] = Number(e.replyPackets); c[o + 3] = Number(e.replyBytes);
+    c[o] = e.origPacketsNumber; c[o + 1] = e.origBytesNumber;
+    c[o + 2] = e.replyPacketsNumber; c[o + 3] = e.replyBytesNumber;
     c[o + 4] = 0; c[o + 5] = 0; c[o + 6] = 0; c[o + 7] = 0;
     this.startMs[id] = startMs;
-    this.stopMs[id] = e.stopTime > 0n && (fl & F_KERNEL_DYING) !== 0 ? Number(e.stopTime / 1_000_000n) : nowMs;
+    this.stopMs[id] = e.stopTimeMs > 0 && (fl & F_KERNEL_DYING) !== 0 ? e.stopTimeMs : nowMs;
     this.lastExportMs[id] = startMs;
     this.activeDeadline[id] = nowMs + this.opts.activeTimeoutMs;
     this.idleDeadline[id] = nowMs + this.opts.idleTimeoutMs;
@@ -326,12 +325,13 @@ export class ConnectionStore {
       e.copyAddress(slot, target, offset);
       return;
     }
+    // IPv4-mapped: ::ffff:a.b.c.d
     target.fill(0, offset, offset + 10);
     target[offset + 10] = 0xff;
     target[offset + 11] = 0xff;
-    e.copyAddress(slot, this.addr, 0);
-    target[offset + 12] = this.addr[0]; target[offset + 13] = this.addr[1];
-    target[offset + 14] = this.addr[2]; target[offset + 15] = this.addr[3];
+    const v = e.ipv4(slot);
+    target[offset + 12] = v >>> 24; target[offset + 13] = v >>> 16;
+    target[offset + 14] = v >>> 8; target[offset + 15] = v;
   }
 
   /** The connection whose key equals the scratch key, or -1. */

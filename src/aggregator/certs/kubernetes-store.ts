@@ -13,12 +13,13 @@
  */
 import type { CoreV1Api, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import { MetadataError } from '../../errors.ts';
+import { FLOW_AGGREGATOR_TLS } from '../../k8s/flow-aggregator-tls.ts';
 import { FLOW_AGGREGATOR_NAMESPACE, type PemPair, type Pki } from './pki.ts';
 import type { PkiStore } from './store.ts';
 
-export const CA_CONFIGMAP_NAME = 'flow-aggregator-ca';
+export const CA_CONFIGMAP_NAME = FLOW_AGGREGATOR_TLS.caConfigMap;
 export const CA_CONFIGMAP_KEY = 'ca.crt';
-export const CLIENT_SECRET_NAME = 'flow-aggregator-client-tls';
+export const CLIENT_SECRET_NAME = FLOW_AGGREGATOR_TLS.clientSecret;
 export const CA_SECRET_NAME = 'flow-aggregator-ca';
 export const SERVER_SECRET_NAME = 'flow-aggregator-server-tls';
 const LABELS = { app: 'flow-aggregator' };

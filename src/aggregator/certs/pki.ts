@@ -8,10 +8,11 @@
  * remains. The server certificate is also replaced when its names differ from the wanted ones.
  * Leaf renewals keep the CA; a new CA renews both leaves.
  */
+import { FLOW_AGGREGATOR_TLS } from '../../k8s/flow-aggregator-tls.ts';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { createCertificate, canonicalIp, isSignedBy, keyIdentifier, parseCertificate, type CertificateInfo } from './x509.ts';
 
-export const FLOW_AGGREGATOR_NAMESPACE = 'flow-aggregator';
+export const FLOW_AGGREGATOR_NAMESPACE: string = FLOW_AGGREGATOR_TLS.namespace;
 export const FLOW_AGGREGATOR_SERVICE = 'flow-aggregator';
 
 const DAY_MS = 86_400_000;
