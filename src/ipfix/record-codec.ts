@@ -34,9 +34,13 @@ const TWO32 = 4294967296;
 // ---------------------------------------------------------------------------------------------
 // Runtime helpers the compiled code calls.
 
+/** Small counter values (zero deltas above all) are shared instead of allocated. */
+const SMALL_BIGINTS = Array.from({ length: 256 }, (_, i) => BigInt(i));
+
 function u64(b: Buffer, p: number): bigint {
   const hi = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
   const lo = b[p + 4] * 16777216 + ((b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]);
+  if (hi === 0 && lo < 256) return SMALL_BIGINTS[lo];
   return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
@@ -82,9 +86,16 @@ const internStrings: string[] = new Array(INTERN_SLOTS);
 /** UTF-8 string of b[p, p + n), interned when short. */
 function str(b: Buffer, p: number, n: number): string {
   if (n > INTERN_MAX_LENGTH) return b.utf8Slice(p, p + n);
-  let h = n;
-  for (let i = p, e = p + n; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  const slot = (h ^ (h >>> 13)) & (INTERN_SLOTS - 1);
+  // Hash a sample (the ends, where names differ most, and two inner octets); equality is then
+  // checked on every octet, so a collision costs a decode, never a wrong string.
+  const e = p + n - 1;
+  let h = Math.imul(n ^ b[p], 0x01000193);
+  h = Math.imul(h ^ b[e], 0x01000193);
+  h = Math.imul(h ^ b[e - (n >> 2)], 0x01000193);
+  h = Math.imul(h ^ b[p + (n >> 1)], 0x01000193);
+  h = Math.imul(h ^ b[e - 1 < p ? p : e - 1], 0x01000193);
+  h = Math.imul(h ^ b[e - 2 < p ? p : e - 2], 0x01000193);
+  const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
   const k = internBytes[slot];
   if (k !== undefined && k.length === n) {
     let same = true;
