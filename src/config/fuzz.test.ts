@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.ts';
 import { parseAgentConfig } from './agent-config.ts';
 import { parseAggregatorConfig } from './aggregator-config.ts';
 import { configProblems } from './problems.ts';
+import { mulberry32 } from '../testing/random.ts';
 
 const SEED = 0x5eed_c0f1;
 const MUTATED_DOCUMENTS = 3_000;
@@ -117,18 +118,6 @@ const KEYS = [
   '__proto__', 'constructor', 'toString', '<<', 'enable', 'mode', 'flowExporter', 'featureGates', 'FlowExporter', 'address',
   'filters', 'tls', 'y', '010', 'flowPollInterval', 'clickHouse', 'embeddedStore', 'port', 'unknownKey',
 ];
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)] as T;
@@ -251,7 +240,7 @@ function checkAggregator(config: ReturnType<typeof parseAggregatorConfig>['confi
 
 describe('configuration fuzzing', () => {
   it(`only ConfigErrors come out of ${MUTATED_DOCUMENTS + GENERATED_DOCUMENTS} mutated and generated documents`, () => {
-    const rand = prng(SEED);
+    const rand = mulberry32(SEED);
     const outcomes = { ok: 0, error: 0 };
     const docs: string[] = [];
     for (let i = 0; i < MUTATED_DOCUMENTS; i++) docs.push(mutate(rand, rand() < 0.5 ? AGENT_SEED : AGGREGATOR_SEED));

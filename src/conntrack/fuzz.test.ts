@@ -11,18 +11,7 @@ import { dataViewOf, NetlinkEntryView, parseConntrackMessage } from './ct-parser
 import { nlmsgLength } from './netlink-socket.ts';
 import { parseNflogMessage } from './nflog-parser.ts';
 import { ConntrackXmlStream } from './xml-parser.ts';
-
-/** mulberry32: a small seeded PRNG so every run mutates the same way. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../testing/random.ts';
 
 function mutate(seed: Buffer, rnd: () => number): Buffer {
   const int = (n: number): number => Math.floor(rnd() * n);
@@ -87,7 +76,7 @@ function parseDatagram(buf: Buffer): number {
 }
 
 function run(seeds: Buffer[], iterations: number, seed: number): { ok: number; rejected: number } {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   let ok = 0;
   let rejected = 0;
   for (let i = 0; i < iterations; i++) {
@@ -182,7 +171,7 @@ describe('parser fuzzing', () => {
 
   it('conntrack XML: 3,000 mutated documents give only typed errors', () => {
     const xml = readFileSync(new URL('./fixtures/node1-xml.xml', import.meta.url));
-    const rnd = prng(7);
+    const rnd = mulberry32(7);
     let flows = 0;
     let malformed = 0;
     for (let i = 0; i < 3000; i++) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExpiryQueue } from './expiry-queue.ts';
-import { mulberry32 } from '../ipfix/testing/fuzz.ts';
+import { mulberry32 } from '../testing/random.ts';
 
 test('pops in deadline order and only when expired', () => {
   const q = new ExpiryQueue(2);

@@ -8,19 +8,10 @@ import { A } from './layout.ts';
 import { zeroValue } from './preprocess.ts';
 import { mergeHttpVals } from './http-vals.ts';
 import { StringInterner } from './interner.ts';
-
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../testing/random.ts';
 
 test('expiry queue: random pushes, updates and removals pop in deadline order', () => {
-  const rnd = prng(42);
+  const rnd = mulberry32(42);
   const q = new ExpiryQueue(4);
   const model = new Map<number, number>();
   for (let round = 0; round < 5000; round++) {
@@ -75,7 +66,7 @@ test('string interner shares instances and stays bounded', () => {
 });
 
 test('flow store index: random creates and releases (growth, rehash, backward-shift deletion) keep every flow findable', () => {
-  const rnd = prng(7);
+  const rnd = mulberry32(7);
   const store = new FlowStore(16);
   const zeros = agentElementNames(4).map(zeroValue);
   const live = new Map<string, { slot: number; key: [string, string, number, number, number] }>();
