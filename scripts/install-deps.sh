@@ -8,6 +8,7 @@ declare -A NEED=(
   [tshark]=tshark [nfcapd]=nfdump [nfdump]=nfdump [nfacctd]=pmacct [pmacctd]=pmacct
   [ipfixDump]=libfixbuf-tools [conntrack]=conntrack [nft]=nftables [ip]=iproute2
   [ping]=iputils-ping [socat]=socat [curl]=curl [tcpdump]=tcpdump [openssl]=openssl
+  [clickhouse-server]=clickhouse-server
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -231,18 +231,20 @@ export class RowQueue {
   }
 
   /**
-   * The batch from take() failed: its rows return to the front in order, minus the oldest ones
-   * that newer records displaced meanwhile. Returns how many were dropped.
+   * The batch from take() failed after its first `written` rows were stored: the rest return to
+   * the front in order, minus the oldest ones that newer records displaced meanwhile. Returns how
+   * many were dropped.
    */
-  giveBack(batch: readonly FlowRow[]): number {
-    const drop = Math.min(this.inFlightDebt, batch.length);
+  giveBack(batch: readonly FlowRow[], written = 0): number {
+    const debt = this.inFlightDebt;
     this.inFlight = 0;
     this.inFlightDebt = 0;
+    const rest = batch.length - written;
     const room = this.capacity - this.count;
-    const keepFrom = Math.max(drop, batch.length - room);
-    for (let i = batch.length - 1; i >= keepFrom; i--) this.prepend(batch[i] as FlowRow);
-    this.droppedTotal += keepFrom;
-    return keepFrom;
+    const drop = Math.min(rest, Math.max(debt - written, 0, rest - room));
+    for (let i = batch.length - 1; i >= written + drop; i--) this.prepend(batch[i] as FlowRow);
+    this.droppedTotal += drop;
+    return drop;
   }
 
   /** Empties the queue (on close); returns how many waiting records were discarded. */
