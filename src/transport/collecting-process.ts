@@ -264,7 +264,13 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
       tlsServer.on('tlsClientError', (err, s) => {
         this.stats.tlsHandshakeFailures++;
         this.stats.rejectedConnections++;
-        this.log.warn({ err, exporter: normalizeAddress(s.remoteAddress), port: s.remotePort }, 'IPFIX collector: TLS handshake failed, connection rejected');
+        const exporter = normalizeAddress(s.remoteAddress);
+        if ((err as NodeJS.ErrnoException).code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|http request/i.test(err.message)) {
+          // Plain IPFIX starts with 0x000a: the peer is not speaking TLS at all.
+          this.log.warn({ err, exporter, port: s.remotePort }, `IPFIX collector: exporter ${exporter} sent plain TCP (no TLS) to this TLS collector; connection rejected. Configure the exporter for TLS (":tls" in flowCollectorAddr) or run this collector with TCP (aggregatorTransportProtocol: TCP)`);
+          return;
+        }
+        this.log.warn({ err, exporter, port: s.remotePort }, 'IPFIX collector: TLS handshake failed, connection rejected');
       });
       server = tlsServer;
     } else {

@@ -114,6 +114,8 @@ const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'];
 export class ExportingProcess extends EventEmitter<ExporterEvents> {
   /** The address of the last connection attempt (resolveHost's answer, else `host`). */
   private currentHost: string;
+  /** When the current connection came up (ms), 0 before the first. */
+  private connectedAt = 0;
   readonly stats: ExporterStats = {
     recordsSent: 0, messagesSent: 0, bytesSent: 0, templatesSent: 0, reconnections: 0, connectFailures: 0,
     disconnections: 0, recordsDropped: 0, recordsInvalid: 0, sendErrors: 0,
@@ -354,7 +356,10 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
       this.onConnected(sock.localAddress ?? '', sock.localPort ?? 0, this.opts.maxMessageSize ?? MAX_MESSAGE_SIZE);
     });
     sock.on('error', (e) => { lastError = e; });
-    sock.on('data', () => { /* a collector sends nothing; reading keeps 'end' detectable */ });
+    // A collector sends nothing; reading keeps 'end' detectable, and what does arrive says
+    // something about the peer (a TLS alert from a TLS collector to a plain-TCP exporter).
+    let firstByte = -1;
+    sock.on('data', (d: Buffer) => { if (firstByte < 0 && d.length > 0) firstByte = d[0]; });
     sock.on('end', () => sock.destroy());
     sock.on('drain', () => {
       if (this.stream !== sock) return;
@@ -362,7 +367,7 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
       this.pump();
       this.wakeWaiters();
     });
-    sock.on('close', () => this.onStreamClosed(sock, lastError));
+    sock.on('close', () => this.onStreamClosed(sock, lastError ?? this.explainEarlyClose(firstByte)));
   }
 
   private async connectUdp(host: string): Promise<void> {
@@ -404,6 +409,7 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
 
   private onConnected(localAddress: string, localPort: number, maxMessageSize: number): void {
     this.currentState = 'connected';
+    this.connectedAt = this.timers.now();
     this.backoff.reset();
     this.stats.reconnections++;
     this.messageSize = maxMessageSize;
@@ -426,6 +432,22 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
     this.scheduleReconnect();
   }
 
+  /**
+   * A collector that closes a plain-TCP connection at once, or answers with a TLS record (alert
+   * 0x15, handshake 0x16), most likely expects TLS: say so instead of a bare "lost connection".
+   */
+  private explainEarlyClose(firstByte: number): Error | undefined {
+    if (this.opts.transport !== 'tcp') return undefined;
+    const soon = this.connectedAt > 0 && this.timers.now() - this.connectedAt < 2000;
+    if (firstByte === 0x15 || firstByte === 0x16) {
+      return new TransportError('PEER_EXPECTS_TLS', `the collector at ${this.currentHost}:${this.opts.port} answered with TLS: it expects TLS; use ":tls" in the collector address (flowCollectorAddr)`, { host: this.currentHost, port: this.opts.port });
+    }
+    if (soon) {
+      return new TransportError('CLOSED_BY_PEER', `the collector at ${this.currentHost}:${this.opts.port} closed the connection right after it opened; if it expects TLS, use ":tls" in the collector address (flowCollectorAddr)`, { host: this.currentHost, port: this.opts.port });
+    }
+    return undefined;
+  }
+
   private onStreamClosed(sock: net.Socket, err: Error | undefined): void {
     if (this.stream !== sock) return;
     this.stream = null;
@@ -439,7 +461,7 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
       return;
     }
     this.stats.disconnections++;
-    this.log.warn({ err, host: this.currentHost, port: this.opts.port }, 'IPFIX exporter lost its connection');
+    this.log.warn({ err, host: this.currentHost, port: this.opts.port }, err ? `IPFIX exporter lost its connection: ${err.message}` : 'IPFIX exporter lost its connection');
     this.emit('disconnect', err);
     this.scheduleReconnect();
   }

@@ -195,7 +195,7 @@ describe('inter-Node deny cases', () => {
     assert.deepEqual(h.enrichCalls, [{ podFields: false, labels: true }]);
   });
 
-  test('ingress Drop with an instantaneous deny record (start == end): correlated, but its statistics are ignored as upstream does', () => {
+  test('ingress Drop with an instantaneous deny record (start == end): correlated with both Nodes\' statistics (upstream ignores the deny record\'s)', () => {
     const h = harness();
     h.add({ ...SRC_SIDE, flowStartSeconds: 5000, flowEndSeconds: 5003, flowEndReason: 2, tcpState: 'SYN_SENT', ...counters([3, 180, 3, 180, 0, 0, 0, 0]) });
     h.add({ ...DST_SIDE, ingressNetworkPolicyRuleAction: 2, ingressNetworkPolicyName: 'deny-in', ...denyRecord });
@@ -203,9 +203,28 @@ describe('inter-Node deny cases', () => {
     const f = h.exported[0];
     assert.equal(f.correlationState, 'correlated');
     assert.equal(f.ingressNetworkPolicyName, 'deny-in');
-    assert.equal(h.p.stats().recordsStale, 1, 'flowEndSeconds 4000 <= prev (its own flowStartSeconds 4000)');
-    assert.deepEqual([f.octetTotalCountFromDestinationNode, f.flowEndSecondsFromDestinationNode, f.flowEndReason, f.tcpState], [0n, 0, 2, 'SYN_SENT']);
+    assert.equal(h.p.stats().recordsStale, 0, 'a Node\'s first record is never stale');
+    // The destination Node's statistics are its own; the common fields stay the newer source record's.
+    assert.deepEqual([f.octetTotalCountFromDestinationNode, f.flowEndSecondsFromDestinationNode, f.octetTotalCount, f.tcpState], [60n, 4000, 180n, 'SYN_SENT']);
+    assert.equal(f.flowEndReason, 3, 'the deny record ends the flow');
   });
+});
+
+test('a connection shorter than a second keeps both Nodes\' statistics (upstream drops the second Node\'s)', () => {
+  const h = harness();
+  const tuple: AgentFields = {
+    sourceAddress: '10.0.1.2', destinationAddress: '10.0.2.9', protocolIdentifier: 6, sourceTransportPort: 46000, destinationTransportPort: 80,
+    flowType: 2, flowStartSeconds: 7000, flowEndSeconds: 7000, flowEndReason: 3, tcpState: 'TIME_WAIT',
+  };
+  h.add({ ...tuple, destinationPodName: 'b', destinationPodNamespace: 'ns-b', destinationNodeName: 'n2', ...counters([6, 400, 6, 400, 5, 325, 5, 325]) });
+  h.add({ ...tuple, sourcePodName: 'a', sourcePodNamespace: 'ns-a', sourceNodeName: 'n1', ...counters([6, 400, 6, 400, 5, 325, 5, 325]) });
+  h.p.expire();
+  const f = h.exported[0];
+  assert.equal(f.correlationState, 'correlated');
+  assert.deepEqual([f.octetTotalCountFromSourceNode, f.octetTotalCountFromDestinationNode], [400n, 400n]);
+  assert.deepEqual([f.flowEndSecondsFromSourceNode, f.flowEndSecondsFromDestinationNode], [7000, 7000]);
+  assert.equal(f.throughput, 0n, 'no time window, no throughput');
+  assert.equal(h.p.stats().recordsStale, 0);
 });
 
 test('throughput guards: counters going backwards give 0, not a wrapped 64-bit value', () => {

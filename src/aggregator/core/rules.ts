@@ -120,7 +120,9 @@ export function correlate(s: FlowStore, slot: number, v: readonly FieldValue[]):
  *
  * - flowEndSeconds = max; isLatest = incoming >= stored.
  * - prev = flowEndSecondsFrom<Side>Node (or the record's flowStartSeconds when 0; with both sides,
- *   the destination's); a record with flowEndSeconds <= prev is stale: nothing else changes.
+ *   the destination's); a record with flowEndSeconds <= prev is stale: nothing else changes —
+ *   except a Node's first record, which is always applied (upstream drops it when it ends in the
+ *   second it started, losing that Node's statistics of short connections).
  * - flowEndReason follows the incoming record unless it is already 3 (end of flow, sticky).
  * - tcpState follows the incoming record iff isLatest; httpVals are merged.
  * - per side: totals overwritten, deltas accumulated; if isLatest the common totals become the max
@@ -135,8 +137,11 @@ export function aggregate(s: FlowStore, slot: number, v: readonly FieldValue[], 
   const isLatest = end >= u32[b32 + U32.flowEndSeconds];
   if (isLatest) u32[b32 + U32.flowEndSeconds] = end;
   const start = v[A.flowStartSeconds] as number;
-  const prev = fillDst ? (u32[b32 + U32.endFromDestination] || start) : (u32[b32 + U32.endFromSource] || start);
-  if (end <= prev) return false;
+  // A Node's first record is never stale (upstream compares it with flowStartSeconds and so drops
+  // the statistics of connections shorter than a second); later ones must be newer than the last.
+  const sideEnd = fillDst ? u32[b32 + U32.endFromDestination] : u32[b32 + U32.endFromSource];
+  if (sideEnd !== 0 && end <= sideEnd) return false;
+  const prev = sideEnd || start;
   if (fillSrc) u32[b32 + U32.endFromSource] = end;
   if (fillDst) u32[b32 + U32.endFromDestination] = end;
 
