@@ -19,6 +19,7 @@ import { loadOrCreateToken, startApiServer, readCertDir } from '../aggregator/ap
 import { AggregatorService } from '../aggregator/service/aggregator-service.ts';
 import { antreaClusterUUID, persistentClusterUUID } from '../aggregator/service/cluster-identity.ts';
 import { buildSinks } from '../aggregator/service/sinks-from-config.ts';
+import { ClickHouseFlowQueries, DuckDBFlowQueries } from '../aggregator/query/index.ts';
 import { createLogger, isEntryPoint, LOG_LEVELS, untilSignal } from './common.ts';
 
 export interface AggregatorCliOptions {
@@ -114,7 +115,7 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   certs.startTimer();
   const pki = certs.current;
 
-  const { sinks } = await buildSinks(config, {
+  const { sinks, embedded } = await buildSinks(config, {
     clusterUUID: uuid, logger: log,
     clickHouseCa: kc ? () => readSecretKey(kc, 'flow-aggregator', 'clickhouse-ca', 'ca.crt') : undefined,
   });
@@ -125,8 +126,14 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   const bound = await service.start();
   const apiCert = config.apiServer.certDir ? await readCertDir(config.apiServer.certDir) : { cert: pki.server.cert, key: pki.server.key };
   const tokenFile = config.apiServer.tokenFile || join(stateDir, 'api-token');
+  // The query layer (flowvis get flows/toptalkers/..., the UI) reads the embedded store, else ClickHouse.
+  const flowQueries = embedded
+    ? await DuckDBFlowQueries.open(embedded)
+    : config.clickHouse.enable
+      ? ClickHouseFlowQueries.open({ databaseURL: config.clickHouse.databaseURL, database: config.clickHouse.database, compress: config.clickHouse.compress })
+      : undefined;
   const api = await startApiServer({
-    queries: service.core, recordMetrics: () => service.recordMetrics(), registry: service.registry,
+    queries: service.core, flowQueries, recordMetrics: () => service.recordMetrics(), registry: service.registry,
     cert: apiCert.cert, key: apiCert.key, tlsMinVersion: config.apiServer.tlsMinVersion,
     tlsCipherSuites: config.apiServer.tlsCipherSuites, token: await loadOrCreateToken(tokenFile),
     port: config.apiServer.apiPort, log: log.child({ component: 'api' }),
@@ -142,6 +149,7 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   certs.stopTimer();
   await service.stop();
   await api.close();
+  await flowQueries?.close();
   await metadata?.stop();
 }
 

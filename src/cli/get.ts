@@ -3,6 +3,7 @@
  *
  *   flowvis get flowrecords [--srcip IP] [--dstip IP] [--proto P] [--srcport N] [--dstport N] [--limit N] [-o table|json|yaml]
  *   flowvis get recordmetrics [-o table|json|yaml]
+ *   flowvis get flows|toptalkers|throughput|servicemap|policyhits [filters] ...   (get-flows.ts: the flow store's query layer)
  *   common: --server https://host:10348 --token-file FILE (--ca-file FILE | --insecure-skip-tls-verify) --timeout SECONDS
  *
  * Tables are laid out as antctl lays them out (columns padded, empty cells "<NONE>"); JSON and YAML
@@ -21,6 +22,7 @@ import {
 import { defaultPkiDir, defaultTokenFile } from '../aggregator/certs/index.ts';
 import { ConfigError, FlowvisError } from '../errors.ts';
 import { integerOption, isEntryPoint } from './common.ts';
+import { registerFlowQueryCommands } from './get-flows.ts';
 
 export const DEFAULT_SERVER = `https://127.0.0.1:${DEFAULT_API_PORT}`;
 export const FLOW_RECORDS_COLUMNS = ['SRC_IP', 'DST_IP', 'SPORT', 'DPORT', 'PROTO', 'SRC_POD', 'DST_POD', 'SRC_NS', 'DST_NS', 'SERVICE'] as const;
@@ -141,10 +143,10 @@ async function run(io: GetIo, o: ConnectionOptions, work: (client: ApiClient) =>
   }
 }
 
-/** Adds `get flowrecords` and `get recordmetrics` to `program`. */
-export function registerGetCommand(program: Command, io: GetIo = processIo): Command {
+/** Adds `get flowrecords`, `get recordmetrics` and the flow-store queries (get-flows.ts) to `program`. */
+export function registerGetCommand(program: Command, io: GetIo = processIo, now: () => number = Date.now): Command {
   const get = program.command('get')
-    .description('Read flow records and record metrics from a running flow aggregator (like antctl get)')
+    .description('Read flow records, record metrics and the flow store (flows, top talkers, throughput, service map, policy hits) from a running flow aggregator')
     .option('--server <url>', 'the aggregator\'s API server', DEFAULT_SERVER)
     .option('--token-file <file>', 'file holding the API bearer token (the aggregator\'s apiServer.tokenFile)', defaultTokenFile())
     .option('--ca-file <file>', `CA certificate that signed the API server's certificate (default ${defaultPkiDir()}/ca.crt when present, else the system CAs)`)
@@ -179,6 +181,14 @@ export function registerGetCommand(program: Command, io: GetIo = processIo): Com
         return render(m, opts.output, () => formatTable(RECORD_METRICS_COLUMNS, [RECORD_METRICS_FIELDS.map((k) => text(m[k] ?? (k.startsWith('with') ? false : 0)))]));
       });
     });
+
+  registerFlowQueryCommands(get, {
+    run: (cmd, work) => run(io, cmd.optsWithGlobals<ConnectionOptions>(), work),
+    warn: (t) => io.err(t),
+    render,
+    formatTable,
+    now,
+  });
   return get;
 }
 

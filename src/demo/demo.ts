@@ -108,6 +108,7 @@ flowExporter:
     say(`  ${get} flowrecords`);
     say(`  ${get} flowrecords --srcip ${cluster.pod('web').ipv4} -o json`);
     say(`  ${get} recordmetrics`);
+    say(`  ${get} toptalkers --by pod        (also: flows, throughput, servicemap, policyhits: the embedded store)`);
     say(`  ip netns exec ${cluster.ns('node1')} curl -s http://127.0.0.1:10350/metrics | grep ^antrea`);
     say(`Flow records are stored in ${join(work, 'data')} (DuckDB). Stop with Ctrl-C.`);
     say('');

@@ -6,6 +6,8 @@
  *   GET /recordmetrics   {"numRecordsExported":..,"numRecordsReceived":..,"numRecordsDropped":..,"numFlows":..,
  *                         "numConnToCollector":..,"withClickHouseExporter":..,"withS3Exporter":..,
  *                         "withLogExporter":..,"withIPFIXExporter":..}
+ *   GET /flows, /toptalkers, /throughput, /servicemap, /policyhits   the flow store's query layer
+ *                        (query-routes.ts); 404 NO_FLOW_STORE when no flowQueries is given
  *   GET /metrics         Prometheus text
  *   GET /healthz, /livez, /readyz   "ok" (readyz: 503 until ready); no token needed
  *
@@ -26,17 +28,21 @@ import { nodeCipherList, nodeTlsMinVersion, type TlsVersionName } from '../../co
 import { ApiError, ConfigError } from '../../errors.ts';
 import { stringifyWithBigInts, toElementObject, type AggregatedFlow } from '../core/index.ts';
 import { DEFAULT_FLOW_RECORDS_LIMIT, MAX_FLOW_RECORDS_LIMIT, parseFlowRecordsQuery } from './flow-query.ts';
+import type { FlowQueries } from '../query/index.ts';
+import { isQueryEndpoint, NO_FLOW_STORE_MESSAGE, QUERY_ENDPOINTS, queryResponse } from './query-routes.ts';
 import { tokenMatches } from './token.ts';
 import { RECORD_METRICS_KEYS, type AggregatorQueries, type RecordMetricsProvider } from './types.ts';
 
 export const DEFAULT_API_PORT = 10348;
-export const API_ENDPOINTS = ['/flowrecords', '/recordmetrics', '/metrics', '/healthz', '/livez', '/readyz'] as const;
+export const API_ENDPOINTS = ['/flowrecords', '/recordmetrics', ...QUERY_ENDPOINTS, '/metrics', '/healthz', '/livez', '/readyz'] as const;
 /** Answered without a token, like the Kubernetes API server's public health endpoints. */
 export const PUBLIC_ENDPOINTS: readonly string[] = ['/healthz', '/livez', '/readyz'];
 
 export interface ApiServerOptions {
   readonly queries: AggregatorQueries;
   readonly recordMetrics: RecordMetricsProvider;
+  /** The flow store's query layer (embedded store or ClickHouse), served on /flows etc.; absent: those answer 404. */
+  readonly flowQueries?: FlowQueries;
   /** Served on /metrics; the server also registers its request counter there. */
   readonly registry?: Registry;
   /** PEM server certificate (chain) and key. */
@@ -230,6 +236,14 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
           send(req, res, endpoint, 200, await o.registry.metrics(), o.registry.contentType);
         }
         return;
+    }
+    if (isQueryEndpoint(path)) {
+      if (o.flowQueries === undefined) {
+        stats.notFound++;
+        sendError(req, res, endpoint, 404, 'NO_FLOW_STORE', NO_FLOW_STORE_MESSAGE);
+      } else {
+        send(req, res, endpoint, 200, await queryResponse(o.flowQueries, path, params));
+      }
     }
   };
 

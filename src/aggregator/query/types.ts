@@ -175,7 +175,7 @@ export interface PolicyHit {
   readonly direction: 'ingress' | 'egress';
   readonly namespace: string;
   readonly name: string;
-  /** ingress/egressNetworkPolicyType (1 K8s NetworkPolicy, 2 Antrea ClusterNetworkPolicy, 3 Antrea NetworkPolicy, …). */
+  /** ingress/egressNetworkPolicyType (1 K8s NetworkPolicy, 2 Antrea NetworkPolicy, 3 Antrea ClusterNetworkPolicy, 4 K8s ClusterNetworkPolicy). */
   readonly type: number;
   readonly action: PolicyRuleActionName;
   readonly flows: number;
