@@ -171,6 +171,55 @@ describe('CollectingProcess over TCP', () => {
     }
   });
 
+  it('shares each turn of the event loop between busy connections (maxBytesPerTurn), losing nothing', async () => {
+    const budget = 8192;
+    let turnBytes = 0;
+    let maxTurnBytes = 0;
+    let turnScheduled = false;
+    const next = new Map<number, bigint>();
+    let seen = 0;
+    let ordered = true;
+    const cp = new CollectingProcess({
+      transport: 'tcp', address: '127.0.0.1', port: 0, maxBytesPerTurn: budget,
+      onMessage: (m) => {
+        turnBytes += m.header.length;
+        maxTurnBytes = Math.max(maxTurnBytes, turnBytes);
+        if (!turnScheduled) {
+          turnScheduled = true;
+          setImmediate(() => { turnScheduled = false; turnBytes = 0; });
+        }
+        for (const r of m.records) {
+          const expected = next.get(m.session.id) ?? 0n;
+          ordered &&= r.values[2] === expected;
+          next.set(m.session.id, expected + 1n);
+          seen++;
+        }
+      },
+    });
+    const { port } = await cp.start();
+    const exporters = [1, 2, 3].map((d) => new ExportingProcess({
+      host: '127.0.0.1', port, transport: 'tcp', observationDomainId: d, templates: [tmpl], maxQueuedRecords: 1_000_000, maxMessageSize: 1400,
+    }));
+    const pad = 'y'.repeat(100);
+    const perExporter = 30_000; // ~4 MB each: many turns' worth
+    try {
+      for (const ex of exporters) ex.start();
+      await within(Promise.all(exporters.map((ex) => once(ex, 'connect'))), 5000, 'connect');
+      for (const ex of exporters) {
+        for (let i = 0; i < perExporter; i++) ex.addRecord(tmpl, ['10.0.0.1', 443, BigInt(i), pad]);
+        ex.flush();
+      }
+      await until(() => seen === 3 * perExporter, 20_000, 'every record');
+      assert.ok(ordered, 'records of each connection in order');
+      // A stream is paused once the turn's share is read; what it had buffered already (a socket
+      // read or two) still arrives. Without the budget one turn here reads megabytes.
+      assert.ok(maxTurnBytes <= budget + exporters.length * 3 * 65536, `${maxTurnBytes} octets in one turn`);
+    } finally {
+      await Promise.all(exporters.map((ex) => ex.close()));
+      await cp.close();
+    }
+  });
+
   it('listens on IPv6 and reports IPv4 exporters of a dual-stack socket as IPv4', async () => {
     const cp = new CollectingProcess({ transport: 'tcp', port: 0 });
     const { port, address } = await cp.start();

@@ -13,6 +13,10 @@
  *   are dropped and counted (UDP cannot be paused; the kernel buffer would overflow anyway).
  * - A TCP/TLS stream whose framing is lost (bad version or length) is closed. Nothing a peer sends
  *   crashes the process: every problem is counted by code and logged (rate-limited).
+ * - Fair turns: TCP/TLS streams together deliver at most `maxBytesPerTurn` octets per turn of the
+ *   event loop; a stream that reads beyond it is paused until the next turn. Without this, many
+ *   busy exporters make one turn read everything their sockets hold (seconds of work), and
+ *   timers (expiry), sinks' writes and the API only run between such turns.
  */
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
@@ -59,6 +63,8 @@ export interface CollectingProcessOptions {
   maxQueuedRecords?: number;
   /** TCP/TLS connections beyond this are refused (default 10000). */
   maxSessions?: number;
+  /** TCP/TLS octets delivered per turn of the event loop before streams pause until the next (default 1 MiB). */
+  maxBytesPerTurn?: number;
   /** UDP socket receive buffer (SO_RCVBUF; the kernel caps it at net.core.rmem_max). Default 8 MiB. */
   recvBufferSize?: number;
   timers?: Timers;
@@ -117,6 +123,11 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
   private udp: dgram.Socket | null = null;
   private readonly streams = new Set<net.Socket>();
   private readonly paused = new Set<net.Socket>();
+  /** Streams paused until the next turn of the event loop (their turn's share was read). */
+  private readonly throttled = new Set<net.Socket>();
+  private readonly maxBytesPerTurn: number;
+  private turnBytes = 0;
+  private turnEndScheduled = false;
   private readonly udpSessions = new Map<string, UdpSession>();
   private nextSessionId = 1;
   private queue: CollectedMessage[] = [];
@@ -147,6 +158,7 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     this.timers = options.timers ?? realTimers;
     this.log = options.logger ?? silentLogger;
     this.maxQueued = options.maxQueuedRecords ?? 65536;
+    this.maxBytesPerTurn = options.maxBytesPerTurn ?? 1024 * 1024;
     this.lifetimeMs = options.templateLifetimeMs ?? 1_800_000;
     this.errorLog = new RateLimitedLog(5000, () => this.timers.now());
     this.dropLog = new RateLimitedLog(5000, () => this.timers.now());
@@ -304,6 +316,7 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     const onDecoded = (m: DecodedMessage): void => this.onDecoded(info, sequence, m, sock);
     sock.setKeepAlive(true, 60_000);
     sock.on('data', (chunk: Buffer) => {
+      this.countTurnBytes(sock, chunk.length);
       if (stream.push(chunk, onDecoded)) return;
       const err = stream.failed!;
       this.stats.framingErrors++;
@@ -326,8 +339,30 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     sock.on('close', () => {
       this.streams.delete(sock);
       this.paused.delete(sock);
+      this.throttled.delete(sock);
       this.closeSession(info, this.closed ? 'collector closed' : reason);
     });
+  }
+
+  /** Counts what a stream delivered this turn; past the turn's share, pauses it until the next turn. */
+  private countTurnBytes(sock: net.Socket, n: number): void {
+    this.turnBytes += n;
+    if (!this.turnEndScheduled) {
+      this.turnEndScheduled = true;
+      setImmediate(() => this.endTurn());
+    }
+    if (this.turnBytes >= this.maxBytesPerTurn && !this.throttled.has(sock)) {
+      sock.pause();
+      this.throttled.add(sock);
+    }
+  }
+
+  private endTurn(): void {
+    this.turnEndScheduled = false;
+    this.turnBytes = 0;
+    if (this.throttled.size === 0) return;
+    for (const s of this.throttled) if (!this.paused.has(s)) s.resume();
+    this.throttled.clear();
   }
 
   // --- UDP ------------------------------------------------------------------------------------
@@ -461,7 +496,7 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     this.queue = [];
     this.queuedRecords = 0;
     if (this.paused.size > 0) {
-      for (const s of this.paused) s.resume();
+      for (const s of this.paused) if (!this.throttled.has(s)) s.resume();
       this.paused.clear();
     }
     return batch;

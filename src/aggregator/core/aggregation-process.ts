@@ -132,6 +132,8 @@ export class AggregationProcess {
   readonly oneSidedExport: boolean;
   readonly exportOnReady: boolean;
   readonly clusterId: string;
+  /** Slot at which a flush() cut short by maxExports carries on. */
+  private flushFrom = 0;
   private readonly counters = {
     recordsReceived: 0, recordsStale: 0, recordsExported: 0, flowsCorrelated: 0, correlationWaits: 0,
     oneSidedFlows: 0, oneSidedExports: 0, oneSidedDropped: 0, lateCorrelations: 0, skippedExports: 0,
@@ -161,19 +163,19 @@ export class AggregationProcess {
 
   /**
    * Takes one decoded data record (any agent version). Returns null when it was aggregated (or
-   * ignored as stale), or the IpfixError it was rejected with (counted in recordsDropped).
+   * ignored as stale), or the IpfixError it was rejected with (counted in recordsDropped). `now`
+   * (default: the clock) lets a caller read the clock once for all the records of one message.
    */
-  ingest(record: DataRecord): IpfixError | null {
+  ingest(record: DataRecord, now: number = this.now()): IpfixError | null {
     this.counters.recordsReceived++;
     const r = this.preprocessor.normalize(record);
     if (r instanceof IpfixError) return r;
-    this.add(r.values, r.family);
+    this.add(r.values, r.family, now);
     return null;
   }
 
   /** Aggregates one record already in the agent's 42-element layout. */
-  private add(v: readonly FieldValue[], family: IpFamily): void {
-    const now = this.now();
+  private add(v: readonly FieldValue[], family: IpFamily, now: number): void {
     const s = this.store;
     const src = v[A.sourceAddress] as string;
     const dst = v[A.destinationAddress] as string;
@@ -241,13 +243,16 @@ export class AggregationProcess {
     // A later inactive deadline is picked up lazily by expire(); nothing to do in the queue.
   }
 
-  /** Runs every due expiry: exports, retries, deletions. Returns the number of flows exported. */
-  expire(now: number = this.now()): number {
+  /**
+   * Runs every due expiry: exports, retries, deletions. Returns the number of flows exported. With
+   * `maxExports` it stops after that many exports; what is still due stays for the next call.
+   */
+  expire(now: number = this.now(), maxExports = Infinity): number {
     const s = this.store;
     const q = this.queue;
     const f64 = s.f64;
     let exported = 0;
-    while (q.size > 0 && q.peekDeadline() <= now) {
+    while (exported < maxExports && q.size > 0 && q.peekDeadline() <= now) {
       const slot = q.peekSlot();
       const due = Math.min(f64[2 * slot], f64[2 * slot + 1]);
       if (due > now) {
@@ -292,16 +297,20 @@ export class AggregationProcess {
 
   /**
    * Exports every flow with data not exported yet, now, regardless of deadlines (for shutdown).
-   * Flows still waiting for correlation go out as 'one-sided'. Returns the number exported.
+   * Flows still waiting for correlation go out as 'one-sided'. Returns the number exported. With
+   * `maxExports`, stops after that many and the next limited call carries on where this one
+   * stopped (in slot order); a call that returns less than `maxExports` has finished.
    */
-  flush(): number {
+  flush(maxExports = Infinity): number {
     let exported = 0;
     const s = this.store;
-    const slots: number[] = [];
-    s.forEachSlot((slot) => { slots.push(slot); });
-    for (const slot of slots) {
+    s.forEachSlot((slot) => {
+      if (exported >= maxExports) {
+        this.flushFrom = slot;
+        return false;
+      }
       const b8 = slot * U8_STRIDE;
-      if ((s.u8[b8 + U8.flags] & Flag.dirty) === 0) continue;
+      if ((s.u8[b8 + U8.flags] & Flag.dirty) === 0) return;
       if ((s.u8[b8 + U8.flags] & Flag.ready) === 0) {
         this.counters.oneSidedFlows++;
         s.u8[b8 + U8.state] = State.oneSided;
@@ -309,7 +318,8 @@ export class AggregationProcess {
       }
       this.exportSlot(slot);
       exported++;
-    }
+    }, maxExports === Infinity ? 0 : this.flushFrom);
+    if (exported < maxExports) this.flushFrom = 0;
     return exported;
   }
 

@@ -315,6 +315,21 @@ describe('flows for which only one Node reports (beyond upstream)', () => {
     assert.deepEqual(h.exported.map((f) => f.correlationState).sort(), ['not-required', 'one-sided']);
     assert.equal(h.p.flush(), 0, 'nothing new');
   });
+
+  test('flush(maxExports) goes in chunks that together export each flow once, in slot order', () => {
+    const h = harness();
+    for (let i = 0; i < 7; i++) h.add({ ...INTRA, sourceTransportPort: 40000 + i, flowEndSeconds: 2001, ...counters([1, 100, 1, 100, 0, 0, 0, 0]) });
+    assert.deepEqual([h.p.flush(3), h.p.flush(3), h.p.flush(3)], [3, 3, 1]);
+    assert.deepEqual(h.exported.map((f) => f.sourceTransportPort), [40000, 40001, 40002, 40003, 40004, 40005, 40006]);
+    assert.equal(h.p.flush(3), 0, 'finished: nothing new');
+    const update = { flowEndSeconds: 2002, ...counters([2, 200, 1, 100, 0, 0, 0, 0]) };
+    h.add({ ...INTRA, sourceTransportPort: 40001, ...update });
+    h.add({ ...INTRA, sourceTransportPort: 40005, ...update });
+    assert.equal(h.p.flush(1), 1, 'stops after 40001');
+    h.add({ ...INTRA, sourceTransportPort: 40000, ...update });
+    assert.equal(h.p.flush(), 2, 'an unlimited flush starts from the first slot again');
+    assert.deepEqual(h.exported.slice(7).map((f) => f.sourceTransportPort), [40001, 40000, 40005]);
+  });
 });
 
 test('a throwing sink is counted and the flow carries on', () => {

@@ -152,10 +152,10 @@ export class FlowStore {
     }
   }
 
-  /** Calls `fn` with every live slot (in slot order). */
-  forEachSlot(fn: (slot: number) => boolean | void): void {
+  /** Calls `fn` with every live slot from `from` on (in slot order) until it returns false. */
+  forEachSlot(fn: (slot: number) => boolean | void, from = 0): void {
     const u8 = this.u8;
-    for (let slot = 0; slot < this.used; slot++) {
+    for (let slot = from; slot < this.used; slot++) {
       if ((u8[slot * U8_STRIDE + U8.flags] & Flag.live) !== 0 && fn(slot) === false) return;
     }
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { createServer, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
-import { AggregatorService } from './aggregator-service.ts';
+import { AggregatorService, EXPORTS_PER_TURN } from './aggregator-service.ts';
 import { parseAggregatorConfig } from '../../config/aggregator-config.ts';
 import { SinkSet } from '../sinks/sink-set.ts';
 import type { Sink, SinkStats } from '../sinks/sink.ts';
@@ -98,4 +98,47 @@ ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
     for (const e of exporters) await e.close();
     await service.stop();
   }
+});
+
+test('stop() exports what is pending in chunks, a turn of the event loop apart, so sinks can drain', async () => {
+  const { config } = parseAggregatorConfig(`
+aggregatorTransportProtocol: TCP
+ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
+`);
+  /** Counts the flows offered in each turn of the event loop. */
+  class TurnCountingSink extends MemorySink {
+    perTurn: number[] = [];
+    private turnEnded = false;
+    override offer(flow: AggregatedFlow): void {
+      super.offer(flow);
+      if (this.perTurn.length === 0 || this.turnEnded) {
+        this.perTurn.push(0);
+        this.turnEnded = false;
+        setImmediate(() => { this.turnEnded = true; });
+      }
+      this.perTurn[this.perTurn.length - 1]++;
+    }
+  }
+  const sink = new TurnCountingSink();
+  const service = new AggregatorService({ config, sinks: new SinkSet([sink]) });
+  const { port } = await service.start();
+  const t = agentTemplate(4);
+  const exporter = new ExportingProcess({ host: '127.0.0.1', port, transport: 'tcp', observationDomainId: 1, templates: [t], flushIntervalMs: 10 }).start();
+  const total = 2 * EXPORTS_PER_TURN + 500;
+  try {
+    // Inter-Node records from the source Node only: they wait for the other Node, so all are pending at stop().
+    for (let i = 0; i < total; i++) {
+      exporter.addRecord(t, agentValues({ sourceTransportPort: 10_000 + i, sourcePodName: 'client', sourcePodNamespace: 'web', sourceNodeName: 'node1' }));
+    }
+    exporter.flush();
+    const deadline = Date.now() + 5000;
+    while (service.core.stats().recordsReceived < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sink.flows.length, 0, 'nothing exported before stop()');
+  } finally {
+    await exporter.close();
+    await service.stop();
+  }
+  assert.equal(sink.flows.length, total);
+  assert.ok(sink.flows.every((f) => f.correlationState === 'one-sided'));
+  assert.deepEqual(sink.perTurn, [EXPORTS_PER_TURN, EXPORTS_PER_TURN, 500]);
 });

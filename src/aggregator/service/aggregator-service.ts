@@ -39,12 +39,20 @@ export interface RecordMetrics {
 }
 
 const MAX_EXPIRY_DELAY_MS = 1000;
+/**
+ * Flows exported per turn of the event loop: an expiry pass (and stop()'s final flush) that has
+ * more to export carries on at the next turn, after the sinks have drained what it gave them. One
+ * pass after a stall (a growing store, a long GC) can have hundreds of thousands of flows due;
+ * handed over at once they overflowed the IPFIX sink's queue while its socket took ~4 MiB a turn.
+ */
+export const EXPORTS_PER_TURN = 4096;
 
 export class AggregatorService {
   readonly core: AggregationProcess;
   readonly registry: Registry;
   collector: CollectingProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private stopped = false;
   private readonly log: TransportLogger;
   private readonly now: () => number;
@@ -84,7 +92,9 @@ export class AggregatorService {
   }
 
   private onMessage(m: CollectedMessage): void {
-    for (const r of m.records) this.core.ingest(r);
+    // One clock reading per message: its records arrived together.
+    const now = this.now();
+    for (const r of m.records) this.core.ingest(r, now);
     // A flow that became ready is exported on the next expiry pass, at most 1 s away.
   }
 
@@ -92,14 +102,19 @@ export class AggregatorService {
     if (this.stopped) return;
     const next = this.core.nextExpiry() ?? Infinity;
     const delay = Math.max(0, Math.min(MAX_EXPIRY_DELAY_MS, next - this.now()));
-    this.timer = setTimeout(() => {
-      try {
-        this.core.expire();
-      } catch (err) {
-        this.log.error({ err }, 'expiry pass failed');
-      }
-      this.scheduleExpiry();
-    }, delay);
+    this.timer = setTimeout(() => this.expiryPass(), delay);
+  }
+
+  private expiryPass(): void {
+    this.immediate = undefined;
+    let exported = 0;
+    try {
+      exported = this.core.expire(this.now(), EXPORTS_PER_TURN);
+    } catch (err) {
+      this.log.error({ err }, 'expiry pass failed');
+    }
+    if (exported >= EXPORTS_PER_TURN && !this.stopped) this.immediate = setImmediate(() => this.expiryPass());
+    else this.scheduleExpiry();
   }
 
   recordMetrics(): RecordMetrics {
@@ -119,8 +134,10 @@ export class AggregatorService {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     await this.collector?.close();
-    this.core.flush();
+    // EXPORTS_PER_TURN at a time, each chunk followed by a turn of the event loop.
+    while (this.core.flush(EXPORTS_PER_TURN) >= EXPORTS_PER_TURN) await new Promise((resolve) => setImmediate(resolve));
     await this.opts.sinks.flush();
     await this.opts.sinks.close();
   }

@@ -221,6 +221,11 @@ export abstract class QueuedSink implements Sink {
   /** Releases the destination, after the final flush (default: nothing). */
   protected closeOutput(): Promise<void> | void {}
 
+  /** Flows offered and not yet handed to deliver() or still being delivered. */
+  protected get backlog(): number {
+    return this.queue.length + this.inflightCount;
+  }
+
   /** Flows buffered beyond this queue (e.g. in an exporting process), for stats().queued. */
   protected extraQueued(): number {
     return 0;

@@ -4,7 +4,7 @@ import { ConfigError } from '../../../errors.ts';
 import type { FlowCollectorConfig } from '../../../config/aggregator-types.ts';
 import { aggregatorElementNames, type DataRecord } from '../../../ipfix/index.ts';
 import { CollectingProcess, ManualTimers, type CollectedMessage } from '../../../transport/index.ts';
-import { until } from '../../../transport/testing/peers.ts';
+import { TcpSink, until } from '../../../transport/testing/peers.ts';
 import { generatePki } from '../../certs/pki.ts';
 import { toAggregatorValues, type AggregatedFlow } from '../../core/index.ts';
 import { sampleFlow } from '../testing/aggregated-flows.ts';
@@ -152,6 +152,50 @@ describe('IpfixSink', () => {
     } finally {
       await sink.close();
       await cp?.close();
+    }
+  });
+
+  it('takes an expiry pass larger than its queue whole while the collector keeps up', async () => {
+    const { cp, port, messages } = await collector('tcp');
+    const sink = new IpfixSink({ host: '127.0.0.1', port, transport: 'tcp', observationDomainId: 7, maxQueue: 50 });
+    try {
+      await until(() => sink.exporter.connected, 5000, 'connected');
+      const flows = Array.from({ length: 400 }, (_, i) => sampleFlow(4, i));
+      for (const f of flows) sink.offer(f); // one synchronous burst, as from one expiry pass
+      await sink.flush();
+      await until(() => records(messages).length === flows.length, 5000, 'records');
+      assertRecordsEqualFlows(records(messages), flows);
+      assert.deepEqual(sink.stats(), { queued: 0, sent: 400, dropped: 0, failures: 0 });
+    } finally {
+      await sink.close();
+      await cp.close();
+    }
+  });
+
+  it('while the collector pushes back, keeps flows in order and sends the last message once the backlog is gone', async () => {
+    const peer = await TcpSink.listen();
+    // Manual timers that never advance: the exporting process's own flush timer never fires.
+    const sink = new IpfixSink({
+      host: '127.0.0.1', port: peer.port, transport: 'tcp', observationDomainId: 7, maxQueue: 20_000, maxBufferedBytes: 16_384,
+      timers: new ManualTimers(),
+    });
+    try {
+      await until(() => peer.connections.length === 1 && sink.exporter.connected, 5000, 'connected');
+      peer.connections[0].socket.pause();
+      const total = 12_000; // ~12 MB: more than the socket buffers hold
+      for (let i = 0; i < total; i += 500) {
+        for (let k = i; k < i + 500; k++) sink.offer(sampleFlow(4, k));
+        await new Promise((r) => setImmediate(r));
+      }
+      await until(() => sink.exporter.queueDepth > 0, 5000, 'backpressure');
+      peer.connections[0].socket.resume();
+      await until(() => peer.recordCount === total, 20_000, 'every record');
+      const ports = peer.messages.flatMap((m) => m.records.map((r) => r.values[r.template.indexOf('sourceTransportPort')]));
+      assert.deepEqual(ports, Array.from({ length: total }, (_, i) => 40_000 + (i % 20_000)));
+      assert.equal(sink.stats().dropped, 0);
+    } finally {
+      await sink.close();
+      await peer.close();
     }
   });
 
