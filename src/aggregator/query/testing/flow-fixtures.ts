@@ -4,21 +4,13 @@
  * Services, NetworkPolicies) and conversations between its pods, Services and external hosts.
  */
 import { emptyFlowRow, type FlowRow } from '../../sinks/flow-row.ts';
+import { mulberry32 } from '../../../testing/random.ts';
 
 /** Kubernetes' "safe" alphabet for generated name suffixes (no vowels, no 0/1/3). */
 export const K8S_SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
-/** Small seeded PRNG (mulberry32) so fixtures are identical on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small seeded PRNG so fixtures are identical on every run. */
+export const seededRandom = mulberry32;
 
 function suffix(rand: () => number, length: number): string {
   let s = '';
