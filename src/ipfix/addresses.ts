@@ -101,11 +101,3 @@ export function writeMac(text: string, out: Uint8Array, offset: number): boolean
   for (let i = 0; i < 6; i++) out[offset + i] = parseInt(m[i + 1], 16);
   return true;
 }
-
-export function isIPv4(text: string): boolean {
-  return writeIPv4(text, new Uint8Array(4), 0);
-}
-
-export function isIPv6(text: string): boolean {
-  return writeIPv6(text, new Uint8Array(16), 0);
-}

@@ -109,11 +109,6 @@ export function unknownElement(enterpriseNumber: number, id: number, length: num
     id,
     enterpriseNumber,
     dataType: 'octetArray',
-    length: length === VARIABLE_LENGTH ? VARIABLE_LENGTH : length,
+    length,
   };
-}
-
-/** Natural length of a known element's type, for error messages. */
-export function naturalLength(ie: InformationElement): number {
-  return DEFAULT_LENGTH[ie.dataType] ?? VARIABLE_LENGTH;
 }
