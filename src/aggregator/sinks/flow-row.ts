@@ -113,12 +113,21 @@ export function flowColumnType(name: FlowColumnName): FlowColumnType {
 /** Upper bounds of the numeric column types (values are checked before they are written). */
 export const COLUMN_MAX = { DateTime: 0xffff_ffff, UInt8: 0xff, UInt16: 0xffff } as const;
 
-/** A FlowRow with every column at its zero value; handy to build rows field by field. */
-export function emptyFlowRow(): FlowRow {
-  const row: Record<string, unknown> = {};
-  for (const c of FLOW_ROW_COLUMNS) row[c.name] = c.type === 'UInt64' ? 0n : c.type === 'String' ? '' : 0;
-  row.destinationClusterIP = '0.0.0.0';
-  return row as FlowRow;
+/**
+ * A FlowRow with every column at its zero value; handy to build rows field by field. It is built
+ * by one compiled object literal, so every row shares one hidden class with fast properties, as
+ * the rows toFlowRow() makes do (adding 54 properties one by one leaves an object in V8's slow
+ * dictionary mode, and sinks would read such rows several times slower).
+ */
+export const emptyFlowRow: () => FlowRow = compileEmptyFlowRow();
+
+function compileEmptyFlowRow(): () => FlowRow {
+  const zero = (c: (typeof FLOW_ROW_COLUMNS)[number]): string => {
+    if (c.name === 'destinationClusterIP') return "'0.0.0.0'";
+    return c.type === 'UInt64' ? '0n' : c.type === 'String' ? "''" : '0';
+  };
+  const fields = FLOW_ROW_COLUMNS.map((c) => `${JSON.stringify(c.name)}: ${zero(c)}`);
+  return new Function(`return function emptyFlowRow() { return { ${fields.join(', ')} }; };`)() as () => FlowRow;
 }
 
 /** Counters of a sink, for logs, /recordmetrics and Prometheus. */

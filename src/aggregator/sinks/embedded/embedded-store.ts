@@ -119,6 +119,10 @@ export class EmbeddedStore implements FlowSink {
       }, { cause: err });
     }
     const writer = await instance.connect();
+    // FSST's analysis costs about a tenth of the file store's ingest CPU and never wins on flow
+    // records (dictionary compression does: same file size with and without it, bench/store.ts).
+    // (DuckDB ignores this one in the instance's config, hence the statement.)
+    await writer.run("SET GLOBAL disabled_compression_methods = 'fsst'");
     for (const ddl of storeDdl()) await writer.run(ddl);
     await checkSchemaVersion(writer, file);
     const store = new EmbeddedStore(instance, writer, file, options);
