@@ -144,3 +144,31 @@ test('the Antrea agent template round-trips a realistic record', () => {
   assert.deepEqual(r.records[0].values, values);
   assert.equal(r.records[0].template.indexOf('sourcePodName'), 16);
 });
+
+test('interned strings, cached addresses and shared counters never return another value', () => {
+  // Strings that differ in one octet at every position (and in length) collide in the sampled hash
+  // on purpose; each must come back exactly, however often and in whatever order it repeats.
+  const strings: string[] = [];
+  for (let n = 1; n <= 70; n++) {
+    const base = 'a'.repeat(n);
+    strings.push(base);
+    for (let i = 0; i < n; i++) strings.push(`${base.slice(0, i)}b${base.slice(i + 1)}`);
+  }
+  strings.push('é', 'éé', 'ab€', 'Ω'.repeat(40));
+  const addresses = ['0.0.0.0', '255.255.255.255', '10.0.0.1', '10.0.1.0', '1.0.0.10', '128.0.0.1', '127.255.255.255'];
+  const counters = [0n, 1n, 65535n, 65536n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 64n - 1n];
+  const t = buildTemplate(300, ['sourcePodName', 'sourceIPv4Address', 'octetDeltaCount']);
+  const expected: [string, string, bigint][] = [];
+  let x = 12345;
+  for (let k = 0; k < 20_000; k++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    expected.push([strings[x % strings.length], addresses[(x >>> 8) % addresses.length], counters[(x >>> 16) % counters.length]]);
+  }
+  const w = new MessageWriter({ observationDomainId: 3 });
+  w.addTemplate(t);
+  for (const v of expected) w.addRecord(t, v);
+  w.flush();
+  const d = new SessionDecoder({ transport: 'tcp' });
+  const got = w.drain().flatMap((m) => d.decodeMessage(m).records.map((r) => r.values));
+  assert.deepEqual(got, expected);
+});

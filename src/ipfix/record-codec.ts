@@ -34,13 +34,25 @@ const TWO32 = 4294967296;
 // ---------------------------------------------------------------------------------------------
 // Runtime helpers the compiled code calls.
 
-/** Small counter values (zero deltas above all) are shared instead of allocated. */
-const SMALL_BIGINTS = Array.from({ length: 256 }, (_, i) => BigInt(i));
+/**
+ * Counter values below 65536 (zero deltas, most packet counts) are shared instead of allocated:
+ * made on first use, 1.5 MB when all are.
+ */
+const SMALL_BIGINT_LIMIT = 65536;
+const smallBigints: (bigint | undefined)[] = new Array<bigint | undefined>(SMALL_BIGINT_LIMIT).fill(undefined);
+
+function smallBigint(v: number): bigint {
+  const cached = smallBigints[v];
+  if (cached !== undefined) return cached;
+  const made = BigInt(v);
+  smallBigints[v] = made;
+  return made;
+}
 
 function u64(b: Buffer, p: number): bigint {
   const hi = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
   const lo = b[p + 4] * 16777216 + ((b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]);
-  if (hi === 0 && lo < 256) return SMALL_BIGINTS[lo];
+  if (hi === 0 && lo < SMALL_BIGINT_LIMIT) return smallBigint(lo);
   return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
@@ -80,47 +92,66 @@ function ntp(b: Buffer, p: number, micro: boolean): bigint {
 // string per distinct value across records.
 const INTERN_SLOTS = 8192;
 const INTERN_MAX_LENGTH = 64;
-const internBytes: (Buffer | undefined)[] = new Array(INTERN_SLOTS);
-const internStrings: string[] = new Array(INTERN_SLOTS);
+/**
+ * Slot i holds the octets of its string at i * INTERN_MAX_LENGTH in the arena, its length (-1: an
+ * empty slot) and the string. Octets are compared four at a time through DataViews.
+ */
+const internArena = new Uint8Array(INTERN_SLOTS * INTERN_MAX_LENGTH);
+const internArenaView = new DataView(internArena.buffer);
+const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+/** A DataView of the buffer str() last read (decoding reads one message buffer at a time). */
+let viewedBuffer: Buffer | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 /** UTF-8 string of b[p, p + n), interned when short. */
 function str(b: Buffer, p: number, n: number): string {
   if (n > INTERN_MAX_LENGTH) return b.utf8Slice(p, p + n);
-  // Hash a sample (the ends, where names differ most, and two inner octets); equality is then
-  // checked on every octet, so a collision costs a decode, never a wrong string.
+  if (b !== viewedBuffer) {
+    viewedBuffer = b;
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  // Hash a sample (the first and last four octets, where names differ most, and a middle one);
+  // equality is then checked on every octet, so a collision costs a decode, never a wrong string.
   const e = p + n - 1;
-  let h = Math.imul(n ^ b[p], 0x01000193);
-  h = Math.imul(h ^ b[e], 0x01000193);
-  h = Math.imul(h ^ b[e - (n >> 2)], 0x01000193);
-  h = Math.imul(h ^ b[p + (n >> 1)], 0x01000193);
-  h = Math.imul(h ^ b[e - 1 < p ? p : e - 1], 0x01000193);
-  h = Math.imul(h ^ b[e - 2 < p ? p : e - 2], 0x01000193);
+  let h: number;
+  if (n >= 4) {
+    h = Math.imul(view.getInt32(p) ^ n, 0x01000193);
+    h = Math.imul(h ^ view.getInt32(e - 3), 0x01000193);
+    h = Math.imul(h ^ b[p + (n >> 1)], 0x01000193);
+  } else {
+    h = Math.imul(n ^ b[p], 0x01000193);
+    h = Math.imul(h ^ b[e], 0x01000193);
+    h = Math.imul(h ^ b[p + (n >> 1)], 0x01000193);
+  }
   const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
-  const k = internBytes[slot];
-  if (k !== undefined && k.length === n) {
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if (k[i] !== b[p + i]) { same = false; break; }
-    }
-    if (same) return internStrings[slot];
+  const base = slot * INTERN_MAX_LENGTH;
+  if (internLengths[slot] === n) {
+    let i = 0;
+    while (i + 4 <= n && internArenaView.getInt32(base + i) === view.getInt32(p + i)) i += 4;
+    while (i < n && internArena[base + i] === b[p + i]) i++;
+    if (i === n) return internStrings[slot];
   }
   const v = b.utf8Slice(p, p + n);
-  internBytes[slot] = Buffer.from(b.subarray(p, p + n));
+  internArena.set(b.subarray(p, p + n), base);
+  internLengths[slot] = n;
   internStrings[slot] = v;
   return v;
 }
 
-const IPV4_CACHE_LIMIT = 1 << 16;
-let ipv4Cache = new Map<number, string>();
+// IPv4 addresses repeat as much: a direct-mapped cache of their text, by the address's value.
+const IPV4_SLOTS = 1 << 14;
+const ipv4Keys = new Int32Array(IPV4_SLOTS);
+const ipv4Strings: (string | undefined)[] = new Array<string | undefined>(IPV4_SLOTS).fill(undefined);
 
 function ipv4(b: Buffer, p: number): string {
-  const key = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
-  let s = ipv4Cache.get(key);
-  if (s === undefined) {
-    if (ipv4Cache.size >= IPV4_CACHE_LIMIT) ipv4Cache = new Map();
-    s = formatIPv4(b, p);
-    ipv4Cache.set(key, s);
-  }
+  const key = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
+  const slot = Math.imul(key, 0x9e3779b1) >>> 18;
+  const cached = ipv4Strings[slot];
+  if (cached !== undefined && ipv4Keys[slot] === key) return cached;
+  const s = formatIPv4(b, p);
+  ipv4Keys[slot] = key;
+  ipv4Strings[slot] = s;
   return s;
 }
 
