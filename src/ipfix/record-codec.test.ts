@@ -172,3 +172,19 @@ test('interned strings, cached addresses and shared counters never return anothe
   const got = w.drain().flatMap((m) => d.decodeMessage(m).records.map((r) => r.values));
   assert.deepEqual(got, expected);
 });
+
+test('the encoder\'s string cache stays exact when it fills up and starts again', () => {
+  // ~2.5 MB of distinct names: the cache's arena (1 MB) is cleared twice on the way. Each name is
+  // written twice in a row (the second time from the cache), then all of them again, long after
+  // the arena was reused.
+  const t = buildTemplate(300, ['sourcePodName', 'packetDeltaCount']);
+  const names = Array.from({ length: 50_000 }, (_, i) => `pod-${i.toString(36)}-${'x'.repeat(i % 40)}-é${i % 7}`);
+  const values: [string, bigint][] = names.flatMap((s, i) => [[s, BigInt(i)], [s, 2n ** 63n + BigInt(i)]] as [string, bigint][]);
+  values.push(...names.map((s, i): [string, bigint] => [s, BigInt(i * 3)]));
+  const w = new MessageWriter({ observationDomainId: 3 });
+  w.addTemplate(t);
+  for (const v of values) w.addRecord(t, v);
+  w.flush();
+  const d = new SessionDecoder({ transport: 'tcp' });
+  assert.deepEqual(w.drain().flatMap((m) => d.decodeMessage(m).records.map((r) => r.values)), values);
+});

@@ -194,20 +194,12 @@ function toBigInt(x: unknown, k: number, name: string): bigint {
   return badValue(k, name, x);
 }
 
-const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
-
 function w64(b: Buffer, p: number, x: unknown, k: number, name: string): void {
-  let n: number;
-  if (typeof x === 'bigint') {
-    if (x < 0n || x > MAX_SAFE_BIG) {
-      b.writeBigUInt64BE(BigInt.asUintN(64, x), p);
-      return;
-    }
-    n = Number(x);
-  } else if (typeof x === 'number' && x >= 0 && x <= Number.MAX_SAFE_INTEGER) {
-    n = x;
-  } else {
-    b.writeBigUInt64BE(BigInt.asUintN(64, toBigInt(x, k, name)), p);
+  // Number() of a bigint is exact up to 2^53 - 1 and ≥ 2^53 (or negative) beyond, so one
+  // conversion tells whether the fast path applies.
+  const n = typeof x === 'bigint' || typeof x === 'number' ? Number(x) : NaN;
+  if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER)) {
+    b.writeBigUInt64BE(BigInt.asUintN(64, typeof x === 'bigint' ? x : toBigInt(x, k, name)), p);
     return;
   }
   const hi = Math.floor(n / TWO32);
@@ -267,9 +259,18 @@ function toOctets(x: unknown, k: number, name: string): Uint8Array {
 }
 const EMPTY = new Uint8Array(0);
 
-/** Writes a variable-length string with its length prefix; returns the new offset. */
-const ENCODED_CACHE_LIMIT = 1 << 15;
-const encodedStrings = new Map<string, Buffer>();
+// Encoded names are cached too: the UTF-8 octets of each short string sit in an append-only
+// arena (cleared when full), found by a Map lookup that reuses the string's cached hash, and are
+// copied four octets at a time.
+const ENCODED_ARENA_BYTES = 1 << 20;
+const encodedArena = new Uint8Array(ENCODED_ARENA_BYTES);
+const encodedArenaView = new DataView(encodedArena.buffer);
+let encodedArenaUsed = 0;
+/** String → offset in the arena × 256 + octet count (at most 3 × INTERN_MAX_LENGTH < 256). */
+const encodedStrings = new Map<string, number>();
+/** A DataView of the buffer wvarString() last wrote. */
+let writtenBuffer: Buffer | undefined;
+let writeView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 /**
  * Writes a variable-length string with its length prefix; returns the new offset. `rest` is the
@@ -284,18 +285,30 @@ function wvarString(b: Buffer, p: number, s: string, rest: number): number {
     // At most 252 UTF-8 octets: a one-octet length always suffices.
     if (p + 1 + 3 * s.length + rest > b.length) throw FULL;
     if (s.length <= INTERN_MAX_LENGTH) {
-      // Encoded names are cached: a Map lookup by a string reuses the string's cached hash.
       const cached = encodedStrings.get(s);
       if (cached !== undefined) {
-        const n = cached.length;
+        const n = cached & 0xff;
+        const from = (cached - n) / 256;
+        if (b !== writtenBuffer) {
+          writtenBuffer = b;
+          writeView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        }
         b[p] = n;
-        for (let i = 0; i < n; i++) b[p + 1 + i] = cached[i];
-        return p + 1 + n;
+        const to = p + 1;
+        let i = 0;
+        for (; i + 4 <= n; i += 4) writeView.setInt32(to + i, encodedArenaView.getInt32(from + i));
+        for (; i < n; i++) b[to + i] = encodedArena[from + i];
+        return to + n;
       }
       const n = b.utf8Write(s, p + 1);
       b[p] = n;
-      if (encodedStrings.size >= ENCODED_CACHE_LIMIT) encodedStrings.clear();
-      encodedStrings.set(s, Buffer.from(b.subarray(p + 1, p + 1 + n)));
+      if (encodedArenaUsed + n > ENCODED_ARENA_BYTES) {
+        encodedStrings.clear();
+        encodedArenaUsed = 0;
+      }
+      encodedArena.set(b.subarray(p + 1, p + 1 + n), encodedArenaUsed);
+      encodedStrings.set(s, encodedArenaUsed * 256 + n);
+      encodedArenaUsed += n;
       return p + 1 + n;
     }
     const n = b.utf8Write(s, p + 1);
