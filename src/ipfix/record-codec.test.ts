@@ -155,12 +155,24 @@ test('interned strings, cached addresses and shared counters never return anothe
     for (let i = 0; i < n; i++) strings.push(`${base.slice(0, i)}b${base.slice(i + 1)}`);
   }
   strings.push('é', 'éé', 'ab€', 'Ω'.repeat(40));
+  // Same length and prefix, different last octets: many of these share a slot of the cache.
+  let seed = 7;
+  for (let n = 4; n <= 64; n += 3) {
+    for (let k = 0; k < 200; k++) {
+      let tail = '';
+      for (let j = 0; j < 4; j++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        tail += 'abcdefghijklmnop'[seed >>> 28];
+      }
+      strings.push('p'.repeat(n - 4) + tail);
+    }
+  }
   const addresses = ['0.0.0.0', '255.255.255.255', '10.0.0.1', '10.0.1.0', '1.0.0.10', '128.0.0.1', '127.255.255.255'];
   const counters = [0n, 1n, 65535n, 65536n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n + 1n, 2n ** 64n - 1n];
   const t = buildTemplate(300, ['sourcePodName', 'sourceIPv4Address', 'octetDeltaCount']);
   const expected: [string, string, bigint][] = [];
   let x = 12345;
-  for (let k = 0; k < 20_000; k++) {
+  for (let k = 0; k < 60_000; k++) {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     expected.push([strings[x % strings.length], addresses[(x >>> 8) % addresses.length], counters[(x >>> 16) % counters.length]]);
   }

@@ -51,9 +51,11 @@ function smallBigint(v: number): bigint {
 
 function u64(b: Buffer, p: number): bigint {
   const hi = b[p] * 16777216 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
-  const lo = b[p + 4] * 16777216 + ((b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]);
-  if (hi === 0 && lo < SMALL_BIGINT_LIMIT) return smallBigint(lo);
-  return hi < 0x200000 ? BigInt(hi * TWO32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  // As a signed 32-bit integer: V8 makes a bigint from an int32 about twice as fast as from a double.
+  const lo = (b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7];
+  if (hi === 0 && lo >= 0) return lo < SMALL_BIGINT_LIMIT ? smallBigint(lo) : BigInt(lo);
+  const ulo = lo >>> 0;
+  return hi < 0x200000 ? BigInt(hi * TWO32 + ulo) : (BigInt(hi) << 32n) | BigInt(ulo);
 }
 
 /** Unsigned big-endian integer of n ≤ 8 octets as bigint. */
@@ -127,10 +129,17 @@ function str(b: Buffer, p: number, n: number): string {
   const slot = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
   const base = slot * INTERN_MAX_LENGTH;
   if (internLengths[slot] === n) {
-    let i = 0;
-    while (i + 4 <= n && internArenaView.getInt32(base + i) === view.getInt32(p + i)) i += 4;
-    while (i < n && internArena[base + i] === b[p + i]) i++;
-    if (i === n) return internStrings[slot];
+    if (n >= 4) {
+      // Whole words, then the last four octets (overlapping the words when n is not a multiple of 4).
+      let i = 0;
+      const last = n - 4;
+      while (i < last && internArenaView.getInt32(base + i) === view.getInt32(p + i)) i += 4;
+      if (i >= last && internArenaView.getInt32(base + last) === view.getInt32(p + last)) return internStrings[slot];
+    } else {
+      let i = 0;
+      while (i < n && internArena[base + i] === b[p + i]) i++;
+      if (i === n) return internStrings[slot];
+    }
   }
   const v = b.utf8Slice(p, p + n);
   internArena.set(b.subarray(p, p + n), base);
