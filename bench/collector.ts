@@ -9,7 +9,9 @@
  * 2. Lossless UDP rate, ours vs nfcapd on the same stream: two paced sender processes send
  *    loopback-MTU-sized messages (~268 records each); the rate steps up until more than 0.1% of the
  *    records are lost, then is bisected. nfcapd (restarted per step, files on tmpfs) is counted with
- *    `nfdump -I`; our collector by its decoded-record counter. Reports both and the ratio.
+ *    `nfdump -I`; ours by their decoded-record counters: the collecting process decoding on its
+ *    main thread, and the standalone collector with 2 decode worker threads (`--decode-workers 2
+ *    --output none`). Reports each and its ratio to nfcapd.
  *
  *   tsx bench/collector.ts              BENCH_QUICK=1 for a shorter run;
  *                                       BENCH_COLLECTOR_PARTS=throughput or =lossless for one part
@@ -24,6 +26,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { agentTemplate, MessageWriter } from '../src/ipfix/index.ts';
+import { startCollector } from '../src/collector/index.ts';
 import { CollectingProcess, mtuOfLocalAddress, udpMessageSizeForMtu, type TransportProtocol } from '../src/transport/index.ts';
 import { createTestPki, type TestPki } from '../test/interop/helpers-transport/certs.ts';
 import { realisticAgentValues } from '../test/interop/helpers-transport/flows.ts';
@@ -35,6 +38,8 @@ const SELF = fileURLToPath(import.meta.url);
 const QUICK = process.env.BENCH_QUICK === '1';
 const TCP_TARGET = 300_000;
 const LOSS_LIMIT = 0.001;
+/** Decode worker threads of the second collector in the lossless comparison. */
+const LOSSLESS_DECODE_WORKERS = 2;
 const CHILD_FLAGS = ['--max-semi-space-size=64', '--import', 'tsx'];
 
 // ------------------------------------------------------------------------------------------------
@@ -97,6 +102,22 @@ class Stream {
 // Role: collector process.
 
 interface CollectorReport { records: number; messages: number; lost: number; dropped: number; errors: number; cpuMs: number }
+
+/** The standalone collector with decode worker threads, printing nothing (counts and rings only). */
+async function workersCollectorRole(transport: TransportProtocol, decodeWorkers: number): Promise<void> {
+  const running = await startCollector({ transport, address: '127.0.0.1', port: 0, output: 'none', decodeWorkers, ringSize: 1024 });
+  process.on('message', (msg: { cmd: string }) => {
+    if (msg.cmd === 'stats') {
+      const cpu = process.cpuUsage();
+      const s = running.process.stats;
+      const r: CollectorReport = { records: s.records, messages: s.messages, lost: s.recordsLost, dropped: s.messagesDropped, errors: s.decodeErrorsTotal, cpuMs: (cpu.user + cpu.system) / 1000 };
+      process.send!({ stats: r });
+    } else if (msg.cmd === 'exit') {
+      void running.close().then(() => process.exit(0));
+    }
+  });
+  process.send!({ ready: true, port: running.process.address.port });
+}
 
 async function collectorRole(transport: TransportProtocol, certDir: string | undefined): Promise<void> {
   const pem = (name: string): Buffer => readFileSync(join(certDir!, name));
@@ -409,18 +430,23 @@ async function udpComparison(): Promise<void> {
   }
   const senders = [0, 1].map(() => child(['--role=sender', '--transport=udp', '--port=0', '--exporters=1']));
   const collector = child(['--role=collector', '--transport=udp']);
+  const workersCollector = child(['--role=collector', '--transport=udp', `--decode-workers=${LOSSLESS_DECODE_WORKERS}`]);
   try {
     await Promise.all(senders.map((s) => nextMessage(s, 'ready')));
     const ourPort = await nextMessage<number>(collector, 'port');
+    const workersPort = await nextMessage<number>(workersCollector, 'port');
     const nfPort = await freeUdpPort();
     const nf: Search = { name: 'nfcapd', counter: nfcapdCounter(), port: nfPort, good: 0, bad: Infinity, senderLimited: false };
     const ours: Search = { name: 'ours', counter: ourCounter(collector), port: ourPort, good: 0, bad: Infinity, senderLimited: false };
-    await losslessRates([nf, ours], senders);
+    const oursWorkers: Search = { name: `ours, ${LOSSLESS_DECODE_WORKERS} decode workers`, counter: ourCounter(workersCollector), port: workersPort, good: 0, bad: Infinity, senderLimited: false };
+    await losslessRates([nf, ours, oursWorkers], senders);
     const limited = (r: { senderLimited: boolean }): string => (r.senderLimited ? ' (the senders were the limit)' : '');
+    const vsNfcapd = `nfcapd's lossless rate in the same run (${Math.round(nf.good)} records/s)`;
     report({ bench: 'collector-udp-lossless-nfcapd', value: nf.good, unit: 'records/s', baseline: `nfcapd 1.7 highest rate with <0.1% loss${limited(nf)}`, ratio: null });
-    report({ bench: 'collector-udp-lossless', value: ours.good, unit: 'records/s', baseline: `nfcapd's lossless rate in the same run (${Math.round(nf.good)} records/s)${limited(ours)}`, ratio: nf.good > 0 ? ours.good / nf.good : null });
+    report({ bench: 'collector-udp-lossless', value: ours.good, unit: 'records/s', baseline: `${vsNfcapd}; decoding on the main thread${limited(ours)}`, ratio: nf.good > 0 ? ours.good / nf.good : null });
+    report({ bench: `collector-udp-lossless-${LOSSLESS_DECODE_WORKERS}-decode-workers`, value: oursWorkers.good, unit: 'records/s', baseline: `${vsNfcapd}; flowvis collector --decode-workers ${LOSSLESS_DECODE_WORKERS} --output none${limited(oursWorkers)}`, ratio: nf.good > 0 ? oursWorkers.good / nf.good : null });
   } finally {
-    await Promise.all([...senders, collector].map((c) => stopChild(c)));
+    await Promise.all([...senders, collector, workersCollector].map((c) => stopChild(c)));
   }
 }
 
@@ -449,7 +475,9 @@ function arg(name: string): string | undefined {
 if (isMain(import.meta)) {
   const role = arg('role');
   if (role === 'collector') {
-    await collectorRole(arg('transport') as TransportProtocol, arg('certs'));
+    const workers = Number(arg('decode-workers') ?? 0);
+    if (workers > 0) await workersCollectorRole(arg('transport') as TransportProtocol, workers);
+    else await collectorRole(arg('transport') as TransportProtocol, arg('certs'));
   } else if (role === 'sender') {
     await senderRole(arg('transport') as TransportProtocol, Number(arg('port')), Number(arg('exporters')), arg('certs'));
   } else {

@@ -26,6 +26,7 @@ export interface CollectorCliOptions {
   httpPort?: number;
   httpAddress?: string;
   ringSize: number;
+  decodeWorkers: number;
   logLevel: string;
 }
 
@@ -80,6 +81,7 @@ export function configureCollectorCommand(cmd: Command): Command {
     .option('--http-port <port>', 'serve GET /records, POST /reset and GET /metrics on this port', integerOption('--http-port', 0, 65535))
     .option('--http-address <ip>', 'address of the HTTP server (default: all)', ipAddress)
     .option('--ring-size <n>', 'records kept for GET /records', integerOption('--ring-size', 1, 10_000_000), 4096)
+    .option('--decode-workers <n>', 'worker threads that decode and print (0: the main thread does; more keep up with higher rates, one session per thread)', integerOption('--decode-workers', 0, 64), 0)
     .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS).default('info'))
     .action(async (opts: CollectorCliOptions, command: Command) => {
       try {
@@ -100,7 +102,7 @@ export async function runCollectorCli(opts: CollectorCliOptions): Promise<void> 
   const logger = createLogger('flowvis-collector', opts.logLevel);
   const running: RunningCollector = await startCollector({
     transport: opts.proto, address: opts.address, port: opts.port, tls, output: opts.output,
-    httpPort: opts.httpPort, httpAddress: opts.httpAddress, ringSize: opts.ringSize, logger,
+    httpPort: opts.httpPort, httpAddress: opts.httpAddress, ringSize: opts.ringSize, decodeWorkers: opts.decodeWorkers, logger,
   });
   const signal = await untilSignal(logger);
   logger.info({ signal, stats: running.process.stats.snapshot() }, 'stopping IPFIX collector');

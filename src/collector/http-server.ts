@@ -12,8 +12,20 @@ import type { Registry } from 'prom-client';
 import { formatRecordData, type CollectedRecord } from './record-format.ts';
 import type { RecordRing } from './record-ring.ts';
 
+/** Where GET /records and POST /reset get and forget the recent records. */
+export interface RecentRecords {
+  /** The body of GET /records. */
+  body(): string | Promise<string>;
+  reset(): void;
+}
+
+/** Recent records kept in a ring on this thread. */
+export function ringRecords(ring: RecordRing<CollectedRecord>): RecentRecords {
+  return { body: () => recordsBody(ring.toArray()), reset: () => ring.clear() };
+}
+
 export interface CollectorHttpOptions {
-  ring: RecordRing<CollectedRecord>;
+  records: RecentRecords;
   registry: Registry;
   address?: string;
   port: number;
@@ -24,21 +36,30 @@ export interface CollectorHttpServer {
   close(): Promise<void>;
 }
 
-/** The JSON body of GET /records. */
-export function recordsBody(records: readonly CollectedRecord[]): string {
-  const parts = records.map((r) => JSON.stringify({
+/** One record as GET /records lists it. */
+export function recordJson(r: CollectedRecord): string {
+  return JSON.stringify({
     exportTime: r.header.exportTime,
     sequenceNumber: r.header.sequenceNumber,
     obsDomainID: r.header.observationDomainId,
     templateID: r.record.template.id,
     recordIdx: r.recordIdx,
     data: formatRecordData(r.record),
-  }));
-  return '{"flowRecords":[' + parts.join(',') + ']}';
+  });
+}
+
+/** The JSON body of GET /records. */
+export function recordsBody(records: readonly CollectedRecord[]): string {
+  return recordsBodyOf(records.map(recordJson));
+}
+
+/** The JSON body of GET /records from records already rendered by recordJson(). */
+export function recordsBodyOf(json: readonly string[]): string {
+  return '{"flowRecords":[' + json.join(',') + ']}';
 }
 
 export async function startCollectorHttpServer(options: CollectorHttpOptions): Promise<CollectorHttpServer> {
-  const { ring, registry } = options;
+  const { records, registry } = options;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'application/json'): void => {
@@ -47,9 +68,12 @@ export async function startCollectorHttpServer(options: CollectorHttpOptions): P
     };
     const route = `${req.method} ${path}`;
     if (route === 'GET /records') {
-      send(200, recordsBody(ring.toArray()));
+      Promise.resolve(records.body()).then(
+        (body) => send(200, body),
+        (err: unknown) => send(500, JSON.stringify({ error: String(err) })),
+      );
     } else if (route === 'POST /reset') {
-      ring.clear();
+      records.reset();
       send(200, '{}');
     } else if (route === 'GET /metrics') {
       registry.metrics().then(

@@ -3,27 +3,28 @@
  * or several messages in one chunk. The header's length field delimits messages (RFC 7011 §10.4).
  * A framing error (wrong version, length below 16) leaves no way to find the next message, so it
  * ends the stream: `failed` holds the error and further input is ignored.
+ *
+ * StreamFramer only cuts the stream into messages (their octets); StreamDecoder also decodes them
+ * with a SessionDecoder.
  */
 import { IpfixError } from '../errors.ts';
 import { IPFIX_VERSION, MESSAGE_HEADER_LENGTH } from './constants.ts';
 import type { DecodedMessage, SessionDecoder } from './session-decoder.ts';
 
-export class StreamDecoder {
+export class StreamFramer {
   private chunks: Buffer[] = [];
   private buffered = 0;
   failed: IpfixError | null = null;
   /** Offset of the next message from the start of the stream (for error context). */
   private streamOffset = 0;
 
-  constructor(readonly session: SessionDecoder) {}
-
   /** Octets received but not yet part of a complete message. */
   get pendingOctets(): number {
     return this.buffered;
   }
 
-  /** Feeds a chunk; calls `onMessage` for every complete message. Returns false once the stream failed. */
-  push(chunk: Buffer, onMessage: (m: DecodedMessage) => void): boolean {
+  /** Feeds a chunk; calls `onMessage` with the octets of every complete message. Returns false once the stream failed. */
+  push(chunk: Buffer, onMessage: (message: Buffer) => void): boolean {
     if (this.failed) return false;
     if (chunk.length === 0) return true;
     this.chunks.push(chunk);
@@ -41,7 +42,7 @@ export class StreamDecoder {
       if (this.buffered < length) break;
       const msg = this.take(length);
       this.streamOffset += length;
-      onMessage(this.session.decodeMessage(msg));
+      onMessage(msg);
     }
     return true;
   }
@@ -99,5 +100,31 @@ export class StreamDecoder {
       }
     }
     return out;
+  }
+}
+
+/** Frames messages out of a stream and decodes them with the session's decoder. */
+export class StreamDecoder {
+  private readonly framer = new StreamFramer();
+
+  constructor(readonly session: SessionDecoder) {}
+
+  get failed(): IpfixError | null {
+    return this.framer.failed;
+  }
+
+  /** Octets received but not yet part of a complete message. */
+  get pendingOctets(): number {
+    return this.framer.pendingOctets;
+  }
+
+  /** Feeds a chunk; calls `onMessage` for every complete message, decoded. Returns false once the stream failed. */
+  push(chunk: Buffer, onMessage: (m: DecodedMessage) => void): boolean {
+    return this.framer.push(chunk, (msg) => onMessage(this.session.decodeMessage(msg)));
+  }
+
+  /** Called at end of stream: a partial message left over is an error. */
+  end(): IpfixError | null {
+    return this.framer.end();
   }
 }

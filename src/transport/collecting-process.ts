@@ -24,9 +24,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { TransportError } from '../errors.ts';
 import {
-  SessionDecoder, StreamDecoder, type DataRecord, type DecodedMessage, type MessageHeader, type Template,
+  SessionDecoder, StreamDecoder, StreamFramer, type DataRecord, type DecodedMessage, type MessageHeader, type Template,
 } from '../ipfix/index.ts';
-import { CollectorStats } from './collector-stats.ts';
+import { CollectorStats, countDecodedMessage } from './collector-stats.ts';
 import { RateLimitedLog, silentLogger, type TransportLogger } from './logger.ts';
 import { SequenceTracker } from './sequence-tracker.ts';
 import { realTimers, type CancelTimer, type Timers } from './timers.ts';
@@ -59,6 +59,15 @@ export interface CollectingProcessOptions {
   holdUnknownMs?: number;
   /** Delivery callback; when set, batches() is not used. Called synchronously: keep it fast. */
   onMessage?: (message: CollectedMessage) => void;
+  /**
+   * Raw delivery, for consumers that decode elsewhere (worker threads): messages are not decoded
+   * here; each UDP datagram, or each message framed out of a TCP/TLS stream, is handed over as
+   * octets with its session. Returning false asks for a pause: the TCP/TLS stream stops reading
+   * until resumeStreams() (a UDP datagram cannot wait; the receiver decides what to do with it).
+   * Decoding statistics (messages, records, templates, losses, decode errors) are then the
+   * receiver's to count into `stats`.
+   */
+  onRawMessage?: (session: CollectorSessionInfo, message: Buffer) => boolean;
   /** Records the queue holds before TCP reads pause / UDP messages are dropped (default 65536). */
   maxQueuedRecords?: number;
   /** TCP/TLS connections beyond this are refused (default 10000). */
@@ -186,6 +195,13 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     return out;
   }
 
+  /** Resumes the TCP/TLS streams paused because a raw receiver asked for a pause (onRawMessage). */
+  resumeStreams(): void {
+    if (this.paused.size === 0) return;
+    for (const s of this.paused) if (!this.throttled.has(s)) s.resume();
+    this.paused.clear();
+  }
+
   /** Binds and listens; resolves with the bound address. */
   async start(): Promise<net.AddressInfo> {
     if (this.bound) return this.bound;
@@ -309,15 +325,31 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     const info = this.openSession(normalizeAddress(sock.remoteAddress), sock.remotePort ?? 0);
     sessionOf.set(sock, info);
     this.streams.add(sock);
-    const decoder = new SessionDecoder({ transport: this.transport === 'tls' ? 'tls' : 'tcp', now: () => this.timers.now() });
-    const stream = new StreamDecoder(decoder);
-    const sequence = new SequenceTracker();
+    const raw = this.opts.onRawMessage;
+    let stream: StreamDecoder | StreamFramer;
+    let push: (chunk: Buffer) => boolean;
+    if (raw) {
+      const framer = new StreamFramer();
+      const onMessage = (msg: Buffer): void => {
+        if (raw(info, msg) || this.paused.has(sock)) return;
+        sock.pause();
+        this.paused.add(sock);
+        this.stats.backpressurePauses++;
+      };
+      stream = framer;
+      push = (chunk) => framer.push(chunk, onMessage);
+    } else {
+      const decoder = new StreamDecoder(new SessionDecoder({ transport: this.transport === 'tls' ? 'tls' : 'tcp', now: () => this.timers.now() }));
+      const sequence = new SequenceTracker();
+      const onDecoded = (m: DecodedMessage): void => this.onDecoded(info, sequence, m, sock);
+      stream = decoder;
+      push = (chunk) => decoder.push(chunk, onDecoded);
+    }
     let reason = 'closed by exporter';
-    const onDecoded = (m: DecodedMessage): void => this.onDecoded(info, sequence, m, sock);
     sock.setKeepAlive(true, 60_000);
     sock.on('data', (chunk: Buffer) => {
       this.countTurnBytes(sock, chunk.length);
-      if (stream.push(chunk, onDecoded)) return;
+      if (push(chunk)) return;
       const err = stream.failed!;
       this.stats.framingErrors++;
       this.stats.countError(err.code);
@@ -396,7 +428,9 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
       this.udpSessions.set(key, s);
     }
     s.lastSeen = now;
-    this.onDecoded(s.info, s.sequence, s.decoder.decodeMessage(msg), null);
+    const raw = this.opts.onRawMessage;
+    if (raw) raw(s.info, msg);
+    else this.onDecoded(s.info, s.sequence, s.decoder.decodeMessage(msg), null);
   }
 
   private scheduleSweep(): void {
@@ -447,28 +481,9 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
 
   private onDecoded(info: CollectorSessionInfo, sequence: SequenceTracker, m: DecodedMessage, sock: net.Socket | null): void {
     const stats = this.stats;
-    const errors = m.errors;
-    for (let i = 0; i < errors.length; i++) {
-      stats.countError(errors[i].code);
-      this.logError(info, errors[i]);
-    }
+    for (const err of m.errors) this.logError(info, err);
     const header = m.header;
-    if (!header) return;
-    stats.messages++;
-    stats.bytes += header.length;
-    stats.records += m.records.length;
-    stats.templates += m.templates.length;
-    stats.unknownTemplateSets += m.unknownTemplateSets;
-    let own = m.records.length;
-    if (own > 0 && m.records[0].header !== header) {
-      own = 0;
-      for (const r of m.records) if (r.header === header) own++;
-    }
-    // With data sets skipped or errors, the message's record count is unknown: resynchronise.
-    const verdict = sequence.observe(header.observationDomainId, header.sequenceNumber, m.unknownTemplateSets > 0 || errors.length > 0 ? -1 : own);
-    if (verdict.lost > 0) stats.recordsLost += verdict.lost;
-    else if (verdict.outOfOrder) stats.sequenceOutOfOrder++;
-
+    if (!countDecodedMessage(stats, sequence, m) || !header) return;
     const message: CollectedMessage = { session: info, header, records: m.records, templates: m.templates, withdrawals: m.withdrawals };
     const deliver = this.opts.onMessage;
     if (deliver) {
@@ -495,10 +510,7 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     const batch = this.queue;
     this.queue = [];
     this.queuedRecords = 0;
-    if (this.paused.size > 0) {
-      for (const s of this.paused) if (!this.throttled.has(s)) s.resume();
-      this.paused.clear();
-    }
+    this.resumeStreams();
     return batch;
   }
 

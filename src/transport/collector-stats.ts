@@ -1,3 +1,6 @@
+import type { DecodedMessage } from '../ipfix/index.ts';
+import type { SequenceTracker } from './sequence-tracker.ts';
+
 /** Counters of a collecting process. Plain numbers: they are process statistics, not IPFIX values. */
 export class CollectorStats {
   /** Transport sessions open now (TCP/TLS connections, UDP exporter address:port pairs). */
@@ -57,4 +60,32 @@ export interface CollectorStatsSnapshot {
   unknownTemplateSets: number; recordsLost: number; sequenceOutOfOrder: number; framingErrors: number;
   tlsHandshakeFailures: number; rejectedConnections: number; recordsDropped: number; messagesDropped: number;
   backpressurePauses: number; decodeErrors: Record<string, number>;
+}
+
+/**
+ * Counts a decoded message of a session into `stats`: its decode errors by code and, when it had a
+ * usable header, the message, its octets, records, templates, data sets of unknown templates and
+ * the records its sequence number says were lost. Returns false when there was no usable header.
+ */
+export function countDecodedMessage(stats: CollectorStats, sequence: SequenceTracker, m: DecodedMessage): boolean {
+  const errors = m.errors;
+  for (let i = 0; i < errors.length; i++) stats.countError(errors[i].code);
+  const header = m.header;
+  if (!header) return false;
+  stats.messages++;
+  stats.bytes += header.length;
+  stats.records += m.records.length;
+  stats.templates += m.templates.length;
+  stats.unknownTemplateSets += m.unknownTemplateSets;
+  // Records of this message's own header (held data sets of earlier messages may come along).
+  let own = m.records.length;
+  if (own > 0 && m.records[0].header !== header) {
+    own = 0;
+    for (const r of m.records) if (r.header === header) own++;
+  }
+  // With data sets skipped or errors, the message's record count is unknown: resynchronise.
+  const verdict = sequence.observe(header.observationDomainId, header.sequenceNumber, m.unknownTemplateSets > 0 || errors.length > 0 ? -1 : own);
+  if (verdict.lost > 0) stats.recordsLost += verdict.lost;
+  else if (verdict.outOfOrder) stats.sequenceOutOfOrder++;
+  return true;
 }
