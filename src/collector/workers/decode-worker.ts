@@ -62,6 +62,7 @@ export class DecodeWorker {
         this.sessions.delete(m.id);
         return;
       case 'message':
+        this.acknowledge(m.length);
         this.decode(m.id, m.arrival, Buffer.from(m.octets, 0, m.length));
         return;
       case 'records': {
@@ -93,18 +94,41 @@ export class DecodeWorker {
     }
   }
 
+  /** handle(), except that a failure is counted and reported instead of ending the thread. */
+  handleSafely(m: ToWorker): void {
+    try {
+      this.handle(m);
+    } catch (err) {
+      // A bug must not stop the thread that owns these sessions: count it, report it, go on.
+      this.internalError(err as Error, m);
+    }
+  }
+
+  /** Counts an unexpected failure while handling `m` (reported with the next output). */
+  private internalError(err: Error, m: ToWorker): void {
+    this.stats.countError('INTERNAL_ERROR');
+    if (this.errors.length < MAX_ERROR_SAMPLES) {
+      this.errors.push({ code: 'INTERNAL_ERROR', message: err.stack ?? err.message, session: m.t === 'message' ? m.id : 0, exporter: '' });
+    }
+    this.scheduleFlush();
+  }
+
   /** Held data sets whose template never came are dropped (UDP, holdUnknownMs). */
   expireHeld(): void {
     for (const s of this.sessions.values()) s.decoder.expireHeld();
   }
 
-  private decode(id: number, arrival: number, octets: Buffer): void {
+  /** Counts a message as handled (whatever becomes of it) for the main thread's backlog. */
+  private acknowledge(octets: number): void {
     this.handled++;
-    this.handledOctets += octets.length;
+    this.handledOctets += octets;
     // A busy worker handles a long run of queued messages in one turn: report progress (and hand
     // over the output) every few messages, so the main thread's view of the backlog stays current.
     if (this.handled >= PROGRESS_EVERY_MESSAGES) this.flush();
     else this.scheduleFlush();
+  }
+
+  private decode(id: number, arrival: number, octets: Buffer): void {
     const s = this.sessions.get(id);
     if (!s) return; // closed meanwhile
     const m = s.decoder.decodeMessage(octets);
@@ -166,6 +190,6 @@ if (parentPort && (workerData as { flowvisDecodeWorker?: DecodeWorkerConfig } | 
   const port = parentPort;
   const config = (workerData as { flowvisDecodeWorker: DecodeWorkerConfig }).flowvisDecodeWorker;
   const worker = new DecodeWorker(config, (m) => port.postMessage(m));
-  port.on('message', (m: ToWorker) => worker.handle(m));
+  port.on('message', (m: ToWorker) => worker.handleSafely(m));
   if (config.holdUnknownMs) setInterval(() => worker.expireHeld(), Math.max(250, config.holdUnknownMs / 2)).unref();
 }
