@@ -138,7 +138,13 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
     tlsCipherSuites: config.apiServer.tlsCipherSuites, token: await loadOrCreateToken(tokenFile),
     port: config.apiServer.apiPort, log: log.child({ component: 'api' }),
   });
-  if (!config.apiServer.certDir) certs.onRenew((next) => api.setCertificate(next.server.cert, next.server.key));
+  certs.onRenew((next) => {
+    // The collector (TLS) and, unless it has certificates of its own, the API take the renewed ones.
+    if (config.aggregatorTransportProtocol.toLowerCase() === 'tls') {
+      service.setTlsCredentials({ cert: next.server.cert, key: next.server.key, ca: next.ca.cert });
+    }
+    if (!config.apiServer.certDir) api.setCertificate(next.server.cert, next.server.key);
+  });
   log.info({
     collector: `${bound.address}:${bound.port}/${config.aggregatorTransportProtocol}`, api: api.url, tokenFile, clusterUUID: uuid,
     sinks: sinks.sinks.map((s) => s.name), activeTimeoutMs: config.activeFlowRecordTimeout, inactiveTimeoutMs: config.inactiveFlowRecordTimeout,

@@ -121,7 +121,7 @@ export function normalizeAddress(address: string | undefined): string {
 export class CollectingProcess extends EventEmitter<CollectorEvents> {
   readonly stats = new CollectorStats();
   readonly transport: TransportProtocol;
-  private readonly opts: CollectingProcessOptions;
+  private opts: CollectingProcessOptions;
   private readonly timers: Timers;
   private readonly log: TransportLogger;
   private readonly maxQueued: number;
@@ -193,6 +193,21 @@ export class CollectingProcess extends EventEmitter<CollectorEvents> {
     }
     for (const s of this.udpSessions.values()) out.push(s.info);
     return out;
+  }
+
+  /**
+   * TLS: switches to new credentials (a renewed server certificate, a new CA for client
+   * certificates) for the handshakes from now on; connections already open keep theirs.
+   */
+  setTlsCredentials(credentials: Pick<CollectorTlsOptions, 'cert' | 'key' | 'ca'>): void {
+    if (this.transport !== 'tls') throw new TransportError('TLS_CONFIG', `a ${this.transport} collector has no TLS credentials to replace`, {});
+    const next = { ...this.opts.tls!, ...credentials };
+    if (!next.cert || !next.key) throw new TransportError('TLS_CONFIG', 'a TLS collector needs a certificate and a key', {});
+    this.opts = { ...this.opts, tls: next };
+    if (this.server instanceof tls.Server) {
+      this.server.setSecureContext({ cert: next.cert, key: next.key, ca: next.ca, minVersion: next.minVersion ?? 'TLSv1.2' });
+    }
+    this.log.info({ transport: this.transport }, 'IPFIX collector: TLS credentials replaced for new connections');
   }
 
   /** Resumes the TCP/TLS streams paused because a raw receiver asked for a pause (onRawMessage). */

@@ -9,6 +9,7 @@ import { zeroValue, type AggregatedFlow } from '../core/index.ts';
 import { ExportingProcess } from '../../transport/exporting-process.ts';
 import { agentTemplate, agentElementNames, fnv1_32, type FieldValue } from '../../ipfix/index.ts';
 import { StaticInventorySource } from '../../k8s/static-inventory.ts';
+import { generatePki, type Pki } from '../certs/index.ts';
 
 /** Collects what the aggregator exports. */
 class MemorySink implements Sink {
@@ -141,4 +142,47 @@ ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
   assert.equal(sink.flows.length, total);
   assert.ok(sink.flows.every((f) => f.correlationState === 'one-sided'));
   assert.deepEqual(sink.perTurn, [EXPORTS_PER_TURN, EXPORTS_PER_TURN, 500]);
+});
+
+test('renewed TLS credentials apply to the next handshakes; open connections keep theirs', async () => {
+  const { config } = parseAggregatorConfig(`
+aggregatorTransportProtocol: TLS
+clusterID: 8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012
+ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
+`);
+  const before = generatePki({ extraIpAddresses: ['127.0.0.1'] });
+  const after = generatePki({ extraIpAddresses: ['127.0.0.1'] }); // a new CA, as after a CA renewal
+  const service = new AggregatorService({
+    config, sinks: new SinkSet([new MemorySink()]),
+    tls: { cert: before.server.cert, key: before.server.key, ca: before.ca.cert, requireClientCert: true },
+  });
+  const { port } = await service.start();
+  const exporters: ExportingProcess[] = [];
+  /** Resolves with 'connect' or 'connectFailed', whichever the exporter reports first. */
+  const attempt = (pki: Pki): Promise<string> => {
+    const e = new ExportingProcess({
+      host: '127.0.0.1', port, transport: 'tls', observationDomainId: 1, templates: [agentTemplate(4)],
+      tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+    });
+    exporters.push(e);
+    const outcome = new Promise<string>((resolve) => {
+      e.once('connect', () => resolve('connect'));
+      e.once('connectFailed', () => resolve('connectFailed'));
+    });
+    e.start();
+    return outcome;
+  };
+  try {
+    assert.equal(await attempt(before), 'connect');
+    service.setTlsCredentials({ cert: after.server.cert, key: after.server.key, ca: after.ca.cert });
+    assert.equal(await attempt(before), 'connectFailed', 'an exporter with the old CA rejects the new server certificate');
+    assert.equal(await attempt(after), 'connect', 'the new CA and client certificate work');
+    // The server side completes its handshake a moment after the client (TLS 1.3).
+    const deadline = Date.now() + 5000;
+    while (service.collector!.sessions().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(service.collector!.sessions().length, 2, 'the first connection stays open');
+  } finally {
+    for (const e of exporters) await e.close();
+    await service.stop();
+  }
 });

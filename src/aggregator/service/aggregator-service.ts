@@ -130,6 +130,11 @@ export class AggregatorService {
     };
   }
 
+  /** TLS: new credentials (after a certificate renewal) for the exporters' next handshakes. */
+  setTlsCredentials(credentials: Pick<CollectorTlsOptions, 'cert' | 'key' | 'ca'>): void {
+    this.collector?.setTlsCredentials(credentials);
+  }
+
   /** Stops collecting, exports what is pending and flushes the sinks. */
   async stop(): Promise<void> {
     this.stopped = true;
