@@ -44,6 +44,21 @@ export interface ExporterTlsOptions {
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
+/**
+ * Opens a TCP or TLS connection to a collector; `ready` names the event that says it can carry
+ * data ('connect', or 'secureConnect' once the TLS handshake is done).
+ */
+export function connectStream(host: string, port: number, transport: 'tcp' | 'tls', t: ExporterTlsOptions = {}): { sock: net.Socket; ready: 'connect' | 'secureConnect' } {
+  if (transport === 'tcp') return { sock: net.connect({ host, port }), ready: 'connect' };
+  const sock = tls.connect({
+    host, port, ca: t.ca, cert: t.cert, key: t.key,
+    servername: t.servername ?? (net.isIP(host) ? undefined : host),
+    rejectUnauthorized: t.rejectUnauthorized ?? true,
+    minVersion: t.minVersion ?? 'TLSv1.2',
+  });
+  return { sock, ready: 'secureConnect' };
+}
+
 export interface ExportingProcessOptions {
   /** Collector host name or IPv4/IPv6 address. */
   host: string;
@@ -327,21 +342,7 @@ export class ExportingProcess extends EventEmitter<ExporterEvents> {
 
   private connectStream(host: string): void {
     const { port } = this.opts;
-    let sock: net.Socket;
-    let readyEvent: string;
-    if (this.opts.transport === 'tls') {
-      const t = this.opts.tls ?? {};
-      sock = tls.connect({
-        host, port, ca: t.ca, cert: t.cert, key: t.key,
-        servername: t.servername ?? (net.isIP(host) ? undefined : host),
-        rejectUnauthorized: t.rejectUnauthorized ?? true,
-        minVersion: t.minVersion ?? 'TLSv1.2',
-      });
-      readyEvent = 'secureConnect';
-    } else {
-      sock = net.connect({ host, port });
-      readyEvent = 'connect';
-    }
+    const { sock, ready: readyEvent } = connectStream(host, port, this.opts.transport === 'tls' ? 'tls' : 'tcp', this.opts.tls);
     this.stream = sock;
     let lastError: Error | undefined;
     this.cancelConnectTimeout = this.timers.setTimeout(() => {

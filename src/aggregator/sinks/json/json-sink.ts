@@ -16,11 +16,10 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import tls from 'node:tls';
 import { TransportError } from '../../../errors.ts';
 import type { FlowCollectorConfig } from '../../../config/aggregator-types.ts';
 import {
-  Backoff, mtuOfLocalAddress, udpMessageSizeForMtu, type BackoffOptions, type CancelTimer, type ExporterTlsOptions,
+  Backoff, connectStream, mtuOfLocalAddress, udpMessageSizeForMtu, type BackoffOptions, type CancelTimer, type ExporterTlsOptions,
   type TransportProtocol,
 } from '../../../transport/index.ts';
 import type { AggregatedFlow } from '../../core/index.ts';
@@ -183,21 +182,7 @@ export class JsonSink extends QueuedSink {
 
   private connectStream(): void {
     const { host, port } = this.opts;
-    let sock: net.Socket;
-    let readyEvent: string;
-    if (this.opts.transport === 'tls') {
-      const t = this.opts.tls ?? {};
-      sock = tls.connect({
-        host, port, ca: t.ca, cert: t.cert, key: t.key,
-        servername: t.servername ?? (net.isIP(host) ? undefined : host),
-        rejectUnauthorized: t.rejectUnauthorized ?? true,
-        minVersion: t.minVersion ?? 'TLSv1.2',
-      });
-      readyEvent = 'secureConnect';
-    } else {
-      sock = net.connect({ host, port });
-      readyEvent = 'connect';
-    }
+    const { sock, ready: readyEvent } = connectStream(host, port, this.opts.transport === 'tls' ? 'tls' : 'tcp', this.opts.tls);
     this.stream = sock;
     let lastError: Error | undefined;
     const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
