@@ -19,6 +19,8 @@ import { loadOrCreateToken, startApiServer, readCertDir } from '../aggregator/ap
 import { AggregatorService } from '../aggregator/service/aggregator-service.ts';
 import { antreaClusterUUID, persistentClusterUUID } from '../aggregator/service/cluster-identity.ts';
 import { buildSinks } from '../aggregator/service/sinks-from-config.ts';
+import { ipfixSinkOptionsFromConfig, ProxyIpfixSink } from '../aggregator/sinks/ipfix/index.ts';
+import { SinkSet } from '../aggregator/sinks/sink-set.ts';
 import { ClickHouseFlowQueries, DuckDBFlowQueries } from '../aggregator/query/index.ts';
 import { createLogger, isEntryPoint, LOG_LEVELS, untilSignal } from './common.ts';
 
@@ -94,9 +96,6 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   const log = createLogger('flowvis-aggregator', opts.logLevel);
   const { config, warnings } = await loadAggregatorConfig({ path: opts.config });
   for (const w of warnings) log.warn({ key: w.key }, w.message);
-  if (config.mode !== 'Aggregate') {
-    throw new ConfigError('MODE_UNSUPPORTED', `mode: ${config.mode} is not supported yet; use Aggregate`, { key: 'mode', value: config.mode });
-  }
   if (opts.inventory !== undefined && opts.kubeconfig !== undefined) {
     throw new ConfigError('OPTION_CONFLICT', 'give either --kubeconfig or --inventory, not both', { key: 'inventory' });
   }
@@ -115,12 +114,23 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   certs.startTimer();
   const pki = certs.current;
 
-  const { sinks, embedded } = await buildSinks(config, {
-    clusterUUID: uuid, logger: log,
-    clickHouseCa: kc ? () => readSecretKey(kc, 'flow-aggregator', 'clickhouse-ca', 'ca.crt') : undefined,
-  });
+  // Proxy mode: no aggregation and no storage; every record goes on to flowCollector as it comes.
+  const proxy = config.mode === 'Proxy';
+  if (proxy && !config.flowCollector.enable) {
+    throw new ConfigError('REQUIRED', 'mode: Proxy forwards every record to flowCollector: set flowCollector.enable to true (and its address)', { key: 'flowCollector.enable' });
+  }
+  if (proxy && config.flowCollector.recordFormat !== 'IPFIX') {
+    throw new ConfigError('UNSUPPORTED', 'mode: Proxy forwards records as IPFIX; flowCollector.recordFormat JSON is supported in Aggregate mode only', { key: 'flowCollector.recordFormat', value: config.flowCollector.recordFormat });
+  }
+  const { sinks, embedded } = proxy
+    ? { sinks: new SinkSet([], log), embedded: undefined }
+    : await buildSinks(config, {
+      clusterUUID: uuid, logger: log,
+      clickHouseCa: kc ? () => readSecretKey(kc, 'flow-aggregator', 'clickhouse-ca', 'ca.crt') : undefined,
+    });
+  const proxySink = proxy ? new ProxyIpfixSink(ipfixSinkOptionsFromConfig(config.flowCollector, { clusterUUID: uuid, logger: log })) : undefined;
   const service = new AggregatorService({
-    config, sinks, metadata, clusterUUID: uuid, logger: log.child({ component: 'collector' }),
+    config, sinks, proxySink, metadata, clusterUUID: uuid, logger: log.child({ component: 'collector' }),
     tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requireClientCert: true },
   });
   const bound = await service.start();
@@ -147,7 +157,8 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   });
   log.info({
     collector: `${bound.address}:${bound.port}/${config.aggregatorTransportProtocol}`, api: api.url, tokenFile, clusterUUID: uuid,
-    sinks: sinks.sinks.map((s) => s.name), activeTimeoutMs: config.activeFlowRecordTimeout, inactiveTimeoutMs: config.inactiveFlowRecordTimeout,
+    mode: config.mode, sinks: proxy ? ['ipfix (proxy)'] : sinks.sinks.map((s) => s.name),
+    activeTimeoutMs: config.activeFlowRecordTimeout, inactiveTimeoutMs: config.inactiveFlowRecordTimeout,
   }, 'flow aggregator started');
 
   const signal = await untilSignal(log);

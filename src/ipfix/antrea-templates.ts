@@ -50,6 +50,25 @@ export function aggregatorElementNames(family: IpFamily): ElementName[] {
   return [...agentElementNames(family), ...AGGREGATOR_EXTRA_ELEMENT_NAMES];
 }
 
+/**
+ * The 7 elements the aggregator appends to the agent's 42 in Proxy mode (49 in all): the labels
+ * and clusterId of aggregate mode, then the IANA elements that say where the record came from and
+ * which way the flow went as seen by that Node (flowDirection: 0 ingress, 1 egress, 0xff unknown).
+ */
+export const PROXY_EXTRA_ELEMENT_NAMES: readonly ElementName[] = [
+  'sourcePodLabels', 'destinationPodLabels', 'clusterId',
+  'originalObservationDomainId', 'originalExporterIPv4Address', 'originalExporterIPv6Address', 'flowDirection',
+];
+
+/** The 49 elements of the aggregator's template in Proxy mode. */
+export function proxyElementNames(family: IpFamily): ElementName[] {
+  return [...agentElementNames(family), ...PROXY_EXTRA_ELEMENT_NAMES];
+}
+
+export function proxyTemplate(family: IpFamily, id = AGENT_TEMPLATE_ID[family]): Template {
+  return buildTemplate(id, proxyElementNames(family));
+}
+
 export function agentTemplate(family: IpFamily, id = AGENT_TEMPLATE_ID[family]): Template {
   return buildTemplate(id, agentElementNames(family));
 }

@@ -7,7 +7,9 @@ import { SinkSet } from '../sinks/sink-set.ts';
 import type { Sink, SinkStats } from '../sinks/sink.ts';
 import { zeroValue, type AggregatedFlow } from '../core/index.ts';
 import { ExportingProcess } from '../../transport/exporting-process.ts';
-import { agentTemplate, agentElementNames, fnv1_32, type FieldValue } from '../../ipfix/index.ts';
+import { CollectingProcess, type CollectedMessage } from '../../transport/collecting-process.ts';
+import { agentTemplate, agentElementNames, fnv1_32, proxyElementNames, type DataRecord, type FieldValue } from '../../ipfix/index.ts';
+import { ipfixSinkOptionsFromConfig, ProxyIpfixSink } from '../sinks/ipfix/index.ts';
 import { StaticInventorySource } from '../../k8s/static-inventory.ts';
 import { generatePki, type Pki } from '../certs/index.ts';
 
@@ -184,5 +186,66 @@ ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
   } finally {
     for (const e of exporters) await e.close();
     await service.stop();
+  }
+});
+
+test('Proxy mode forwards every record at once in the proxy template, with its origin and direction', async () => {
+  const downstream = new CollectingProcess({ transport: 'tcp', address: '127.0.0.1', port: 0 });
+  const { port: downstreamPort } = await downstream.start();
+  const received: CollectedMessage[] = [];
+  const consuming = (async () => { for await (const batch of downstream.batches()) received.push(...batch); })();
+  const { config } = parseAggregatorConfig(`
+mode: Proxy
+aggregatorTransportProtocol: TCP
+recordContents: {podLabels: true}
+clusterID: 8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012
+flowCollector: {enable: true, address: "127.0.0.1:${downstreamPort}:tcp"}
+ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
+`);
+  const proxySink = new ProxyIpfixSink(ipfixSinkOptionsFromConfig(config.flowCollector, { clusterUUID: '8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012' }));
+  const service = new AggregatorService({
+    config, sinks: new SinkSet([]), proxySink, metadata: new StaticInventorySource({ text: INVENTORY }),
+  });
+  const { port } = await service.start();
+  const t = agentTemplate(4);
+  const exporters = ['node1', 'node2'].map((node) => new ExportingProcess({
+    host: '127.0.0.1', port, transport: 'tcp', observationDomainId: fnv1_32(node), templates: [t], flushIntervalMs: 10,
+  }).start());
+  try {
+    exporters[0].addRecord(t, agentValues({ sourcePodName: 'client', sourcePodNamespace: 'web', sourceNodeName: 'node1' }));
+    exporters[1].addRecord(t, agentValues({ destinationPodName: 'server', destinationPodNamespace: 'api', destinationNodeName: 'node2' }));
+    for (const e of exporters) e.flush();
+    const deadline = Date.now() + 5000;
+    const records = (): DataRecord[] => received.flatMap((m) => m.records);
+    while (records().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(records().length, 2, 'one record downstream per record received, not aggregated');
+    const byDomain = new Map(records().map((r) => {
+      const v = Object.fromEntries(r.template.names.map((n, i) => [n, r.values[i]]));
+      return [v.originalObservationDomainId, v];
+    }));
+    assert.deepEqual(records()[0]?.template.names, proxyElementNames(4));
+    assert.equal(records()[0]?.template.id, 256);
+    const fromSource = byDomain.get(fnv1_32('node1'))!;
+    const fromDestination = byDomain.get(fnv1_32('node2'))!;
+    assert.equal(fromSource.flowDirection, 1);
+    assert.equal(fromSource.destinationPodName, 'server');
+    assert.equal(fromSource.sourcePodLabels, '{"app":"client","tier":"front"}');
+    assert.equal(fromSource.originalExporterIPv4Address, '127.0.0.1');
+    assert.equal(fromSource.clusterId, '8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012');
+    assert.equal(fromDestination.flowDirection, 0);
+    assert.equal(fromDestination.sourcePodName, 'client');
+    const metrics = service.recordMetrics();
+    assert.equal(metrics.numFlows, 0);
+    assert.equal(metrics.numRecordsReceived, 2);
+    assert.equal(metrics.numRecordsExported, 2);
+    assert.equal(metrics.withIPFIXExporter, true);
+    const text = await service.registry.metrics();
+    assert.match(text, /^flowvis_aggregator_records_exported_total 2$/m);
+    assert.match(text, /^flowvis_aggregator_sink_records_sent_total\{sink="ipfix"\} 2$/m);
+  } finally {
+    for (const e of exporters) await e.close();
+    await service.stop();
+    await downstream.close();
+    await consuming;
   }
 });

@@ -4,18 +4,24 @@
  * fill what records lack. The HTTP API and the CLI read it through `queries` and `recordMetrics()`.
  */
 import type { AggregatorConfig } from '../../config/aggregator-types.ts';
+import { ConfigError } from '../../errors.ts';
 import type { MetadataView } from '../../k8s/metadata-source.ts';
 import { CollectingProcess, type CollectedMessage, type CollectorTlsOptions } from '../../transport/collecting-process.ts';
 import { silentLogger, type TransportLogger } from '../../transport/logger.ts';
 import { AggregationProcess } from '../core/index.ts';
+import type { ProxyIpfixSink } from '../sinks/ipfix/proxy-ipfix-sink.ts';
 import type { SinkSet } from '../sinks/sink-set.ts';
 import { createEnrichHook } from './enrich.ts';
 import { aggregatorMetrics } from './metrics.ts';
+import { ProxyProcess } from './proxy-process.ts';
 import type { Registry } from 'prom-client';
 
 export interface AggregatorServiceOptions {
   config: AggregatorConfig;
+  /** Where aggregated flows go (aggregate mode; empty in Proxy mode). */
   sinks: SinkSet;
+  /** Proxy mode (config.mode Proxy): where every completed record goes. */
+  proxySink?: ProxyIpfixSink;
   /** Server certificate (and the CA of exporters' client certificates) when the transport is TLS. */
   tls?: CollectorTlsOptions;
   metadata?: MetadataView;
@@ -49,6 +55,8 @@ export const EXPORTS_PER_TURN = 4096;
 
 export class AggregatorService {
   readonly core: AggregationProcess;
+  /** Proxy mode: forwards records instead of aggregating them. */
+  readonly proxy: ProxyProcess | undefined;
   readonly registry: Registry;
   collector: CollectingProcess | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -69,7 +77,16 @@ export class AggregatorService {
       enrich: opts.metadata ? createEnrichHook({ metadata: opts.metadata, podLabels: c.recordContents.podLabels }) : undefined,
       now: this.now,
     });
-    this.registry = aggregatorMetrics({ collector: () => this.collector, core: this.core, sinks: opts.sinks });
+    const clusterId = c.clusterID || opts.clusterUUID || '';
+    if (c.mode === 'Proxy') {
+      const sink = opts.proxySink;
+      if (!sink) throw new ConfigError('REQUIRED', 'Proxy mode forwards records to flowCollector, which is not enabled', { key: 'flowCollector.enable' });
+      this.proxy = new ProxyProcess({ sink: (r) => sink.offer(r), clusterId, metadata: opts.metadata, podLabels: c.recordContents.podLabels });
+    }
+    this.registry = aggregatorMetrics({
+      collector: () => this.collector, core: this.core, sinks: opts.sinks,
+      ...(this.proxy && opts.proxySink ? { proxy: { process: this.proxy, sink: opts.proxySink } } : {}),
+    });
   }
 
   /** Starts listening; resolves with the bound address. */
@@ -92,6 +109,11 @@ export class AggregatorService {
   }
 
   private onMessage(m: CollectedMessage): void {
+    if (this.proxy) {
+      const origin = { exporterAddress: m.session.exporterAddress, observationDomainId: m.header.observationDomainId };
+      for (const r of m.records) this.proxy.ingest(r, origin);
+      return;
+    }
     // One clock reading per message: its records arrived together.
     const now = this.now();
     for (const r of m.records) this.core.ingest(r, now);
@@ -118,6 +140,18 @@ export class AggregatorService {
   }
 
   recordMetrics(): RecordMetrics {
+    const proxySink = this.opts.proxySink;
+    if (this.proxy && proxySink) {
+      const p = this.proxy.counters;
+      return {
+        numRecordsExported: p.recordsForwarded,
+        numRecordsReceived: p.recordsReceived,
+        numRecordsDropped: p.recordsDropped + proxySink.stats().dropped,
+        numFlows: 0,
+        numConnToCollector: this.collector?.stats.snapshot().sessionsCurrent ?? 0,
+        withClickHouseExporter: false, withS3Exporter: false, withLogExporter: false, withIPFIXExporter: true,
+      };
+    }
     const s = this.core.stats();
     const sinks = this.opts.sinks;
     return {
@@ -141,6 +175,7 @@ export class AggregatorService {
     clearTimeout(this.timer);
     clearImmediate(this.immediate);
     await this.collector?.close();
+    if (this.opts.proxySink) await this.opts.proxySink.close();
     // EXPORTS_PER_TURN at a time, each chunk followed by a turn of the event loop.
     while (this.core.flush(EXPORTS_PER_TURN) >= EXPORTS_PER_TURN) await new Promise((resolve) => setImmediate(resolve));
     await this.opts.sinks.flush();

@@ -7,15 +7,28 @@
 import { Gauge, Registry } from 'prom-client';
 import type { CollectingProcess } from '../../transport/collecting-process.ts';
 import type { AggregationProcess } from '../core/index.ts';
+import type { ProxyIpfixSink } from '../sinks/ipfix/proxy-ipfix-sink.ts';
 import type { SinkSet } from '../sinks/sink-set.ts';
+import type { ProxyProcess } from './proxy-process.ts';
 
-export function aggregatorMetrics(parts: { collector: () => CollectingProcess | undefined; core: AggregationProcess; sinks: SinkSet }): Registry {
+export interface MetricParts {
+  collector: () => CollectingProcess | undefined;
+  core: AggregationProcess;
+  sinks: SinkSet;
+  /** Proxy mode: records go through these instead of the core and the sink set. */
+  proxy?: { process: ProxyProcess; sink: ProxyIpfixSink };
+}
+
+export function aggregatorMetrics(parts: MetricParts): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []): void => {
     new Gauge({ name, help, labelNames, registers: [registry], collect() { read(this); } });
   };
-  gauge('flowvis_aggregator_records_received_total', 'Data records received from exporters.', (g) => g.set(parts.core.stats().recordsReceived));
-  gauge('flowvis_aggregator_records_invalid_total', 'Records rejected as invalid (no flow key).', (g) => g.set(parts.core.stats().recordsDropped));
+  const proxy = parts.proxy;
+  const sinkStats = (): readonly { name: string; sent: number; dropped: number; queued: number; failures: number }[] =>
+    proxy ? [{ name: proxy.sink.name, ...proxy.sink.stats() }] : parts.sinks.stats().sinks;
+  gauge('flowvis_aggregator_records_received_total', 'Data records received from exporters.', (g) => g.set(proxy ? proxy.process.counters.recordsReceived : parts.core.stats().recordsReceived));
+  gauge('flowvis_aggregator_records_invalid_total', 'Records rejected as invalid (no flow key).', (g) => g.set(proxy ? proxy.process.counters.recordsDropped : parts.core.stats().recordsDropped));
   gauge('flowvis_aggregator_records_preprocessed_total', 'Records from other agent versions mapped onto the expected elements.', (g) => g.set(parts.core.stats().recordsPreprocessed));
   gauge('flowvis_aggregator_records_stale_total', 'Records ignored as stale or out of order.', (g) => g.set(parts.core.stats().recordsStale));
   gauge('flowvis_aggregator_flows', 'Flows in the aggregation store.', (g) => g.set(parts.core.numFlows));
@@ -23,18 +36,18 @@ export function aggregatorMetrics(parts: { collector: () => CollectingProcess | 
   gauge('flowvis_aggregator_correlation_waits_total', 'Expiries of flows still waiting for the other Node.', (g) => g.set(parts.core.stats().correlationWaits));
   gauge('flowvis_aggregator_one_sided_exports_total', 'Exports of flows whose other Node never reported.', (g) => g.set(parts.core.stats().oneSidedExports));
   gauge('flowvis_aggregator_skipped_exports_total', 'Expiries with no new data, not exported again.', (g) => g.set(parts.core.stats().skippedExports));
-  gauge('flowvis_aggregator_records_exported_total', 'Flow records handed to the sinks.', (g) => g.set(parts.sinks.recordsExported));
+  gauge('flowvis_aggregator_records_exported_total', 'Flow records handed to the sinks.', (g) => g.set(proxy ? proxy.process.counters.recordsForwarded : parts.sinks.recordsExported));
   gauge('flowvis_aggregator_sink_records_sent_total', 'Flow records a sink delivered.', (g) => {
-    for (const s of parts.sinks.stats().sinks) g.set({ sink: s.name }, s.sent);
+    for (const s of sinkStats()) g.set({ sink: s.name }, s.sent);
   }, ['sink']);
   gauge('flowvis_aggregator_sink_records_dropped_total', 'Flow records a sink dropped (queue overflow, failures).', (g) => {
-    for (const s of parts.sinks.stats().sinks) g.set({ sink: s.name }, s.dropped);
+    for (const s of sinkStats()) g.set({ sink: s.name }, s.dropped);
   }, ['sink']);
   gauge('flowvis_aggregator_sink_queue_depth', 'Flow records waiting in a sink\'s queue.', (g) => {
-    for (const s of parts.sinks.stats().sinks) g.set({ sink: s.name }, s.queued);
+    for (const s of sinkStats()) g.set({ sink: s.name }, s.queued);
   }, ['sink']);
   gauge('flowvis_aggregator_sink_failures_total', 'Failed sink operations (connects, writes).', (g) => {
-    for (const s of parts.sinks.stats().sinks) g.set({ sink: s.name }, s.failures);
+    for (const s of sinkStats()) g.set({ sink: s.name }, s.failures);
   }, ['sink']);
   gauge('flowvis_aggregator_exporters_connected', 'Exporter sessions connected to the collecting process.', (g) => g.set(parts.collector()?.stats.snapshot().sessionsCurrent ?? 0));
   gauge('flowvis_aggregator_decode_errors_total', 'IPFIX decode errors by code.', (g) => {

@@ -2,3 +2,4 @@
 export * from './collector-options.ts';
 export * from './ipfix-sink.ts';
 export * from './observation-domain.ts';
+export * from './proxy-ipfix-sink.ts';

@@ -63,23 +63,7 @@ export class IpfixSink extends QueuedSink {
   constructor(options: IpfixSinkOptions) {
     super(options);
     this.observationDomainId = options.observationDomainId;
-    this.exporter = new ExportingProcess({
-      host: options.host,
-      port: options.port,
-      transport: options.transport,
-      observationDomainId: options.observationDomainId,
-      templates: [this.templates[4], this.templates[6]],
-      tls: options.tls,
-      maxMessageSize: options.maxMessageSize,
-      mtu: options.mtu,
-      templateRefreshTimeoutMs: options.templateRefreshTimeoutMs,
-      backoff: options.backoff,
-      connectTimeoutMs: options.connectTimeoutMs,
-      maxQueuedRecords: options.maxQueue ?? QUEUED_SINK_DEFAULTS.maxQueue,
-      maxBufferedBytes: options.maxBufferedBytes ?? IPFIX_SINK_MAX_BUFFERED_BYTES,
-      timers: options.timers,
-      logger: transportLogger(options.logger),
-    });
+    this.exporter = sinkExportingProcess(options, [this.templates[4], this.templates[6]]);
     // Records held while disconnected are written on connect (after this event): send them now
     // rather than after the exporting process's flush interval.
     this.exporter.on('connect', () => queueMicrotask(() => {
@@ -183,10 +167,31 @@ export class IpfixSink extends QueuedSink {
   }
 }
 
-/** The IPFIX sink of flowCollector (recordFormat IPFIX). */
-export function ipfixSinkFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): IpfixSink {
+/** The exporting process of an IPFIX sink (not started), announcing `templates`. */
+export function sinkExportingProcess(options: IpfixSinkOptions, templates: readonly Template[]): ExportingProcess {
+  return new ExportingProcess({
+    host: options.host,
+    port: options.port,
+    transport: options.transport,
+    observationDomainId: options.observationDomainId,
+    templates: [...templates],
+    tls: options.tls,
+    maxMessageSize: options.maxMessageSize,
+    mtu: options.mtu,
+    templateRefreshTimeoutMs: options.templateRefreshTimeoutMs,
+    backoff: options.backoff,
+    connectTimeoutMs: options.connectTimeoutMs,
+    maxQueuedRecords: options.maxQueue ?? QUEUED_SINK_DEFAULTS.maxQueue,
+    maxBufferedBytes: options.maxBufferedBytes ?? IPFIX_SINK_MAX_BUFFERED_BYTES,
+    timers: options.timers,
+    logger: transportLogger(options.logger),
+  });
+}
+
+/** The options of flowCollector's IPFIX sink (recordFormat IPFIX) from the configuration. */
+export function ipfixSinkOptionsFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): IpfixSinkOptions {
   const endpoint = collectorEndpoint(config);
-  return new IpfixSink({
+  return {
     ...endpoint,
     observationDomainId: aggregatorObservationDomainId(config.observationDomainID, context.clusterUUID),
     ...(endpoint.transport === 'tls' ? { tls: exporterTlsFromConfig(config.tls, context.tlsMaterial) } : {}),
@@ -197,5 +202,10 @@ export function ipfixSinkFromConfig(config: FlowCollectorConfig, context: Collec
     maxQueue: context.maxQueue,
     timers: context.timers,
     logger: context.logger,
-  });
+  };
+}
+
+/** The IPFIX sink of flowCollector (recordFormat IPFIX). */
+export function ipfixSinkFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): IpfixSink {
+  return new IpfixSink(ipfixSinkOptionsFromConfig(config, context));
 }
