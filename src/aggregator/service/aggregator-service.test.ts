@@ -40,6 +40,13 @@ function agentValues(fields: Record<string, FieldValue>): FieldValue[] {
   return agentElementNames(4).map((n) => base[n] ?? zeroValue(n));
 }
 
+/** One TCP exporting process per Node (node1, node2), each with its Node's observation domain. */
+function nodeExporters(port: number, template: ReturnType<typeof agentTemplate>): ExportingProcess[] {
+  return ['node1', 'node2'].map((node) => new ExportingProcess({
+    host: '127.0.0.1', port, transport: 'tcp', observationDomainId: fnv1_32(node), templates: [template], flushIntervalMs: 10,
+  }).start());
+}
+
 async function freeTcpPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,9 +70,7 @@ ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
   });
   const { port } = await service.start();
   const t = agentTemplate(4);
-  const exporters = ['node1', 'node2'].map((node) => new ExportingProcess({
-    host: '127.0.0.1', port, transport: 'tcp', observationDomainId: fnv1_32(node), templates: [t], flushIntervalMs: 10,
-  }).start());
+  const exporters = nodeExporters(port, t);
   try {
     exporters[0].addRecord(t, agentValues({ sourcePodName: 'client', sourcePodNamespace: 'web', sourceNodeName: 'node1',
       egressNetworkPolicyName: 'allow-out', egressNetworkPolicyNamespace: 'web', egressNetworkPolicyType: 1, egressNetworkPolicyRuleAction: 1, egressNetworkPolicyRuleName: 'egress-0' }));
@@ -208,9 +213,7 @@ ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
   });
   const { port } = await service.start();
   const t = agentTemplate(4);
-  const exporters = ['node1', 'node2'].map((node) => new ExportingProcess({
-    host: '127.0.0.1', port, transport: 'tcp', observationDomainId: fnv1_32(node), templates: [t], flushIntervalMs: 10,
-  }).start());
+  const exporters = nodeExporters(port, t);
   try {
     exporters[0].addRecord(t, agentValues({ sourcePodName: 'client', sourcePodNamespace: 'web', sourceNodeName: 'node1' }));
     exporters[1].addRecord(t, agentValues({ destinationPodName: 'server', destinationPodNamespace: 'api', destinationNodeName: 'node2' }));
