@@ -87,6 +87,12 @@ export function formatRecordJson(r: CollectedRecord): string {
     `"templateID":${record.template.id},"recordIdx":${r.recordIdx},"data":{${data}}}`;
 }
 
+/** How one record is printed for an output format (a block, or a line with its newline); null: not printed. */
+export function recordPrinter(output: 'text' | 'json' | 'none'): ((r: CollectedRecord) => string) | null {
+  if (output === 'json') return (r) => formatRecordJson(r) + '\n';
+  return output === 'text' ? formatRecordText : null;
+}
+
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -14,7 +14,7 @@ import {
 } from '../transport/index.ts';
 import { ringRecords, startCollectorHttpServer, type CollectorHttpServer, type RecentRecords } from './http-server.ts';
 import { collectorMetricsRegistry } from './metrics.ts';
-import { formatRecordJson, formatRecordText, type CollectedRecord } from './record-format.ts';
+import { recordPrinter, type CollectedRecord } from './record-format.ts';
 import { RecordRing } from './record-ring.ts';
 import { DecodePool } from './workers/decode-pool.ts';
 
@@ -106,7 +106,7 @@ async function startOnMainThread(options: CollectorRunOptions): Promise<RunningC
     await cp.close();
     throw e;
   }
-  const format = options.output === 'json' ? (r: CollectedRecord) => formatRecordJson(r) + '\n' : options.output === 'text' ? formatRecordText : null;
+  const format = recordPrinter(options.output);
   const output = guardOutput(out, log);
   const waiters: (() => void)[] = [];
 

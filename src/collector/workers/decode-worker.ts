@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SessionDecoder, type DataRecord } from '../../ipfix/index.ts';
 import { CollectorStats, countDecodedMessage, SequenceTracker, type CollectorSessionInfo } from '../../transport/index.ts';
 import { recordJson } from '../http-server.ts';
-import { formatRecordJson, formatRecordText, type CollectedRecord } from '../record-format.ts';
+import { recordPrinter, type CollectedRecord } from '../record-format.ts';
 import type { DecodeErrorSample, DecodeWorkerConfig, FromWorker, ToWorker, WorkerCounters } from './protocol.ts';
 
 /** A decoded message kept for GET /records (whole messages: one entry per message, not per record). */
@@ -46,7 +46,7 @@ export class DecodeWorker {
     private readonly config: DecodeWorkerConfig,
     private readonly send: (m: FromWorker) => void,
   ) {
-    this.format = config.output === 'json' ? (r) => formatRecordJson(r) + '\n' : config.output === 'text' ? formatRecordText : null;
+    this.format = recordPrinter(config.output);
   }
 
   handle(m: ToWorker): void {
