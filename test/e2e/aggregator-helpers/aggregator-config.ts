@@ -5,6 +5,8 @@
 import { stringify } from 'yaml';
 
 export interface AggregatorConfigOptions {
+  /** Aggregate (default) or Proxy. */
+  mode?: 'Aggregate' | 'Proxy';
   /** Go durations. Defaults: 3s / 6s (fast tests). */
   activeFlowRecordTimeout?: string;
   inactiveFlowRecordTimeout?: string;
@@ -31,7 +33,7 @@ export interface AggregatorConfigOptions {
 
 export function aggregatorConfigYaml(o: AggregatorConfigOptions = {}): string {
   const conf: Record<string, unknown> = {
-    mode: 'Aggregate',
+    mode: o.mode ?? 'Aggregate',
     activeFlowRecordTimeout: o.activeFlowRecordTimeout ?? '3s',
     inactiveFlowRecordTimeout: o.inactiveFlowRecordTimeout ?? '6s',
     aggregatorTransportProtocol: o.aggregatorTransportProtocol ?? 'TLS',
