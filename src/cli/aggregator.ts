@@ -19,7 +19,7 @@ import { loadOrCreateToken, startApiServer, readCertDir } from '../aggregator/ap
 import { AggregatorService } from '../aggregator/service/aggregator-service.ts';
 import { antreaClusterUUID, persistentClusterUUID } from '../aggregator/service/cluster-identity.ts';
 import { buildSinks } from '../aggregator/service/sinks-from-config.ts';
-import { ipfixSinkOptionsFromConfig, ProxyIpfixSink } from '../aggregator/sinks/ipfix/index.ts';
+import { proxySinkFromConfig } from '../aggregator/sinks/sink-set.ts';
 import { SinkSet } from '../aggregator/sinks/sink-set.ts';
 import { ClickHouseFlowQueries, DuckDBFlowQueries } from '../aggregator/query/index.ts';
 import { createLogger, isEntryPoint, LOG_LEVELS, untilSignal } from './common.ts';
@@ -119,16 +119,13 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   if (proxy && !config.flowCollector.enable) {
     throw new ConfigError('REQUIRED', 'mode: Proxy forwards every record to flowCollector: set flowCollector.enable to true (and its address)', { key: 'flowCollector.enable' });
   }
-  if (proxy && config.flowCollector.recordFormat !== 'IPFIX') {
-    throw new ConfigError('UNSUPPORTED', 'mode: Proxy forwards records as IPFIX; flowCollector.recordFormat JSON is supported in Aggregate mode only', { key: 'flowCollector.recordFormat', value: config.flowCollector.recordFormat });
-  }
   const { sinks, embedded } = proxy
     ? { sinks: new SinkSet([], log), embedded: undefined }
     : await buildSinks(config, {
       clusterUUID: uuid, logger: log,
       clickHouseCa: kc ? () => readSecretKey(kc, 'flow-aggregator', 'clickhouse-ca', 'ca.crt') : undefined,
     });
-  const proxySink = proxy ? new ProxyIpfixSink(ipfixSinkOptionsFromConfig(config.flowCollector, { clusterUUID: uuid, logger: log })) : undefined;
+  const proxySink = proxy ? proxySinkFromConfig(config.flowCollector, { clusterUUID: uuid, logger: log }) : undefined;
   const service = new AggregatorService({
     config, sinks, proxySink, metadata, clusterUUID: uuid, logger: log.child({ component: 'collector' }),
     tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requireClientCert: true },
@@ -157,7 +154,7 @@ export async function runAggregator(opts: AggregatorCliOptions): Promise<void> {
   });
   log.info({
     collector: `${bound.address}:${bound.port}/${config.aggregatorTransportProtocol}`, api: api.url, tokenFile, clusterUUID: uuid,
-    mode: config.mode, sinks: proxy ? ['ipfix (proxy)'] : sinks.sinks.map((s) => s.name),
+    mode: config.mode, sinks: proxySink ? [`${proxySink.name} (proxy)`] : sinks.sinks.map((s) => s.name),
     activeTimeoutMs: config.activeFlowRecordTimeout, inactiveTimeoutMs: config.inactiveFlowRecordTimeout,
   }, 'flow aggregator started');
 

@@ -10,6 +10,7 @@ import { ExportingProcess } from '../../transport/exporting-process.ts';
 import { CollectingProcess, type CollectedMessage } from '../../transport/collecting-process.ts';
 import { agentTemplate, agentElementNames, fnv1_32, proxyElementNames, type DataRecord, type FieldValue } from '../../ipfix/index.ts';
 import { ipfixSinkOptionsFromConfig, ProxyIpfixSink } from '../sinks/ipfix/index.ts';
+import { proxySinkFromConfig } from '../sinks/sink-set.ts';
 import { StaticInventorySource } from '../../k8s/static-inventory.ts';
 import { generatePki, type Pki } from '../certs/index.ts';
 
@@ -250,5 +251,42 @@ ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
     await service.stop();
     await downstream.close();
     await consuming;
+  }
+});
+
+test('Proxy mode with recordFormat JSON writes each forwarded record as one JSON line', async () => {
+  let text = '';
+  const server = createServer((sock) => sock.on('data', (c: Buffer) => { text += c.toString(); }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const jsonPort = (server.address() as AddressInfo).port;
+  const { config } = parseAggregatorConfig(`
+mode: Proxy
+aggregatorTransportProtocol: TCP
+flowCollector: {enable: true, address: "127.0.0.1:${jsonPort}:tcp", recordFormat: JSON}
+ipfixCollector: {address: 127.0.0.1, port: ${await freeTcpPort()}}
+`);
+  const proxySink = proxySinkFromConfig(config.flowCollector, { clusterUUID: '8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012' });
+  assert.equal(proxySink.name, 'json');
+  const service = new AggregatorService({ config, sinks: new SinkSet([]), proxySink, clusterUUID: '8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012' });
+  const { port } = await service.start();
+  const t = agentTemplate(4);
+  const exporters = nodeExporters(port, t);
+  try {
+    exporters[0].addRecord(t, agentValues({ sourcePodName: 'client', sourcePodNamespace: 'web', sourceNodeName: 'node1', octetTotalCount: 2n ** 60n + 1n }));
+    exporters[0].flush();
+    const deadline = Date.now() + 5000;
+    while (!text.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [line] = text.split('\n');
+    assert.match(line!, /^\{"@timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ","ipfix":\{"appProtocolName":"",/);
+    assert.match(line!, /"clusterId":"8b5c3f2e-1d4a-4b7e-9c2f-5a6d7e8f9012",/);
+    assert.match(line!, /"flowDirection":1,/);
+    assert.match(line!, /"octetTotalCount":1152921504606846977,/, 'exact 64-bit integers');
+    assert.match(line!, new RegExp(`"originalObservationDomainId":${fnv1_32('node1')},`));
+    const keys = [...line!.matchAll(/"([A-Za-z0-9]+)":/g)].map((m) => m[1]).slice(1); // after "ipfix"
+    assert.deepEqual(keys, [...proxyElementNames(4)].sort(), 'every element of the proxy template, keys in order');
+  } finally {
+    for (const e of exporters) await e.close();
+    await service.stop();
+    await new Promise((resolve) => server.close(resolve));
   }
 });

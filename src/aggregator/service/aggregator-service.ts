@@ -9,11 +9,10 @@ import type { MetadataView } from '../../k8s/metadata-source.ts';
 import { CollectingProcess, type CollectedMessage, type CollectorTlsOptions } from '../../transport/collecting-process.ts';
 import { silentLogger, type TransportLogger } from '../../transport/logger.ts';
 import { AggregationProcess } from '../core/index.ts';
-import type { ProxyIpfixSink } from '../sinks/ipfix/proxy-ipfix-sink.ts';
 import type { SinkSet } from '../sinks/sink-set.ts';
 import { createEnrichHook } from './enrich.ts';
 import { aggregatorMetrics } from './metrics.ts';
-import { ProxyProcess } from './proxy-process.ts';
+import { ProxyProcess, type ProxySink } from './proxy-process.ts';
 import type { Registry } from 'prom-client';
 
 export interface AggregatorServiceOptions {
@@ -21,7 +20,7 @@ export interface AggregatorServiceOptions {
   /** Where aggregated flows go (aggregate mode; empty in Proxy mode). */
   sinks: SinkSet;
   /** Proxy mode (config.mode Proxy): where every completed record goes. */
-  proxySink?: ProxyIpfixSink;
+  proxySink?: ProxySink;
   /** Server certificate (and the CA of exporters' client certificates) when the transport is TLS. */
   tls?: CollectorTlsOptions;
   metadata?: MetadataView;
@@ -149,7 +148,7 @@ export class AggregatorService {
         numRecordsDropped: p.recordsDropped + proxySink.stats().dropped,
         numFlows: 0,
         numConnToCollector: this.collector?.stats.snapshot().sessionsCurrent ?? 0,
-        withClickHouseExporter: false, withS3Exporter: false, withLogExporter: false, withIPFIXExporter: true,
+        withClickHouseExporter: false, withS3Exporter: false, withLogExporter: false, withIPFIXExporter: true, // flowCollector, IPFIX or JSON, as in aggregate mode
       };
     }
     const s = this.core.stats();

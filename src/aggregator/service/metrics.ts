@@ -7,16 +7,15 @@
 import { Gauge, Registry } from 'prom-client';
 import type { CollectingProcess } from '../../transport/collecting-process.ts';
 import type { AggregationProcess } from '../core/index.ts';
-import type { ProxyIpfixSink } from '../sinks/ipfix/proxy-ipfix-sink.ts';
 import type { SinkSet } from '../sinks/sink-set.ts';
-import type { ProxyProcess } from './proxy-process.ts';
+import type { ProxyProcess, ProxySink } from './proxy-process.ts';
 
 export interface MetricParts {
   collector: () => CollectingProcess | undefined;
   core: AggregationProcess;
   sinks: SinkSet;
   /** Proxy mode: records go through these instead of the core and the sink set. */
-  proxy?: { process: ProxyProcess; sink: ProxyIpfixSink };
+  proxy?: { process: ProxyProcess; sink: ProxySink };
 }
 
 export function aggregatorMetrics(parts: MetricParts): Registry {

@@ -19,6 +19,7 @@ import type { DataRecord, FieldValue, IpFamily } from '../../ipfix/index.ts';
 import type { MetadataView } from '../../k8s/metadata-source.ts';
 import { Preprocessor } from '../core/index.ts';
 import { A } from '../core/layout.ts';
+import type { SinkStats } from '../sinks/sink.ts';
 
 export const FLOW_DIRECTION = { ingress: 0, egress: 1, unknown: 0xff } as const;
 const FLOW_TYPE = { intraNode: 1, interNode: 2, toExternal: 3, fromExternal: 4 } as const;
@@ -27,6 +28,14 @@ const FLOW_TYPE = { intraNode: 1, interNode: 2, toExternal: 3, fromExternal: 4 }
 export interface ProxiedRecord {
   readonly family: IpFamily;
   readonly values: FieldValue[];
+}
+
+/** Where Proxy mode sends records: flowCollector's IPFIX sink, or its JSON sink. */
+export interface ProxySink {
+  readonly name: string;
+  offer(record: ProxiedRecord): void;
+  stats(): SinkStats;
+  close(): Promise<void>;
 }
 
 /** Where a record came from. */

@@ -13,8 +13,9 @@ import { RateLimitedLog } from '../../transport/logger.ts';
 import type { FlowCollectorConfig } from '../../config/aggregator-types.ts';
 import type { AggregatedFlow } from '../core/index.ts';
 import { silentSinkLogger, type SinkLogger } from './flow-row.ts';
-import { ipfixSinkFromConfig, type CollectorSinkContext } from './ipfix/index.ts';
-import { jsonSinkFromConfig } from './json/index.ts';
+import type { ProxiedRecord, ProxySink } from '../service/proxy-process.ts';
+import { ipfixSinkFromConfig, ipfixSinkOptionsFromConfig, ProxyIpfixSink, type CollectorSinkContext } from './ipfix/index.ts';
+import { JsonSink, jsonSinkFromConfig, jsonSinkOptionsFromConfig, proxyJsonRecordLine } from './json/index.ts';
 import type { Sink, SinkStats } from './sink.ts';
 
 export interface NamedSinkStats extends SinkStats {
@@ -134,4 +135,10 @@ export class SinkSet {
 /** The flowCollector sink of flow-aggregator.conf: IPFIX or JSON lines, by recordFormat. */
 export function collectorSinkFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): Sink {
   return config.recordFormat === 'JSON' ? jsonSinkFromConfig(config, context) : ipfixSinkFromConfig(config, context);
+}
+
+/** flowCollector's sink in Proxy mode: forwarded records as IPFIX (proxy template) or JSON lines. */
+export function proxySinkFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): ProxySink {
+  if (config.recordFormat === 'JSON') return new JsonSink<ProxiedRecord>({ ...jsonSinkOptionsFromConfig(config, context), line: proxyJsonRecordLine });
+  return new ProxyIpfixSink(ipfixSinkOptionsFromConfig(config, context));
 }

@@ -131,11 +131,11 @@ interface Waiter {
 
 /**
  * Base of the exporting sinks: the bounded queue, the asynchronous drain loop, flush/close and the
- * counters. A subclass implements `deliver(batch)` (hand the flows to its destination; a rejection
+ * counters. It queues aggregated flows (a Sink), or in Proxy mode the records forwarded as they come. A subclass implements `deliver(batch)` (hand the flows to its destination; a rejection
  * drops the batch and counts a failure) and may override `ready()` (false while disconnected: the
  * queue then fills up and the subclass calls `kick()` once it can deliver again).
  */
-export abstract class QueuedSink implements Sink {
+export abstract class QueuedSink<T = AggregatedFlow> {
   abstract readonly name: string;
   protected readonly timers: Timers;
   protected readonly log: SinkLogger;
@@ -144,7 +144,7 @@ export abstract class QueuedSink implements Sink {
   protected dropped = 0;
   protected failures = 0;
   protected lastError: string | undefined;
-  private readonly queue: BoundedQueue<AggregatedFlow>;
+  private readonly queue: BoundedQueue<T>;
   private readonly flushTimeoutMs: number;
   private readonly closeTimeoutMs: number;
   private readonly dropLog: RateLimitedLog;
@@ -174,7 +174,7 @@ export abstract class QueuedSink implements Sink {
     return this.closing !== null;
   }
 
-  offer(flow: AggregatedFlow): void {
+  offer(flow: T): void {
     if (this.closing) {
       this.countDropped(1, 'sink closed');
       return;
@@ -208,7 +208,7 @@ export abstract class QueuedSink implements Sink {
   }
 
   /** Hands a batch (oldest first) to the destination; count `sent` (and partial losses) here. */
-  protected abstract deliver(batch: AggregatedFlow[]): Promise<void> | void;
+  protected abstract deliver(batch: T[]): Promise<void> | void;
 
   /** Whether deliver() may be called now (default: always). */
   protected ready(): boolean {

@@ -6,7 +6,7 @@
  */
 import type { FlowLoggerConfig } from '../../../config/aggregator-types.ts';
 import type { AggregatedFlow } from '../../core/index.ts';
-import { QueuedSink, type QueuedSinkOptions } from '../sink.ts';
+import { QueuedSink, type QueuedSinkOptions, type Sink } from '../sink.ts';
 import { toFlowRow } from '../to-flow-row.ts';
 import { compileFlowLogFilters, type FlowLogFilter } from './filters.ts';
 import { flowLogLine } from './flow-log-line.ts';
@@ -30,7 +30,7 @@ export interface FlowLogSinkOptions extends QueuedSinkOptions, Partial<Pick<Flow
   prettyPrint?: boolean;
 }
 
-export class FlowLogSink extends QueuedSink {
+export class FlowLogSink extends QueuedSink implements Sink {
   readonly name = 'flowlog';
   readonly file: RotatingFile;
   private readonly filter: FlowLogFilter;

@@ -20,7 +20,7 @@ import {
   ExportingProcess, type BackoffOptions, type ExporterTlsOptions, type TransportProtocol,
 } from '../../../transport/index.ts';
 import { toAggregatorValues, type AggregatedFlow } from '../../core/index.ts';
-import { QUEUED_SINK_DEFAULTS, QueuedSink, type QueuedSinkOptions, type SinkStats } from '../sink.ts';
+import { QUEUED_SINK_DEFAULTS, QueuedSink, type QueuedSinkOptions, type Sink, type SinkStats } from '../sink.ts';
 import {
   collectorEndpoint, exporterTlsFromConfig, transportLogger, type CollectorSinkContext,
 } from './collector-options.ts';
@@ -51,7 +51,7 @@ export interface IpfixSinkOptions extends QueuedSinkOptions {
 
 export const IPFIX_SINK_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-export class IpfixSink extends QueuedSink {
+export class IpfixSink extends QueuedSink implements Sink {
   readonly name = 'ipfix';
   readonly exporter: ExportingProcess;
   readonly observationDomainId: number;

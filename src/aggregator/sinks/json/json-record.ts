@@ -11,10 +11,11 @@
  * Strings are escaped as Go escapes them by default: besides JSON's own escapes, "<", ">", "&",
  * U+2028 and U+2029 become \u003c, \u003e, \u0026, \u2028, \u2029.
  */
-import { aggregatorTemplate, type IpFamily } from '../../../ipfix/index.ts';
+import { aggregatorTemplate, proxyTemplate, type IpFamily, type Template } from '../../../ipfix/index.ts';
 import type { AggregatedFlow } from '../../core/index.ts';
+import type { ProxiedRecord } from '../../service/proxy-process.ts';
 
-type LineEncoder = (flow: AggregatedFlow, timestamp: string) => string;
+type LineEncoder<T> = (record: T, timestamp: string) => string;
 
 /** Go's sort of map keys: by UTF-8 octets (code points; the same as UTF-16 order outside surrogates). */
 function byteOrder(a: string, b: string): number {
@@ -50,25 +51,35 @@ function quoted(s: string): string {
 const STRING_TYPES = new Set(['string', 'ipv4Address', 'ipv6Address', 'macAddress']);
 
 /**
- * Compiles, once per family, straight-line code that concatenates the line: the keys are
+ * Compiles, once per template, straight-line code that concatenates the line: the keys are
  * constants in sorted order, strings go through `quoted`, integers (number or bigint) through
- * String().
+ * String(). `access(name, position)` is the expression that reads an element from the record `f`.
  */
-function compile(family: IpFamily): { names: readonly string[]; encode: LineEncoder } {
-  const fields = aggregatorTemplate(family).fields;
+function compile<T>(template: Template, access: (name: string, position: number) => string): { names: readonly string[]; encode: LineEncoder<T> } {
+  const fields = template.fields;
   const typeOf = new Map(fields.map((f) => [f.ie.name, f.ie.dataType as string]));
+  const position = new Map(fields.map((f, i) => [f.ie.name, i]));
   const names = fields.map((f) => f.ie.name).sort(byteOrder);
   const parts = names.map((n, i) => {
     const key = JSON.stringify((i === 0 ? '' : ',') + JSON.stringify(n) + ':');
-    const access = `f[${JSON.stringify(n)}]`;
-    return `${key} + ${STRING_TYPES.has(typeOf.get(n) ?? '') ? `q(${access})` : `String(${access})`}`;
+    const read = access(n, position.get(n) as number);
+    return `${key} + ${STRING_TYPES.has(typeOf.get(n) ?? '') ? `q(${read})` : `String(${read})`}`;
   });
   const body = `return function line(f, ts) {\n  return '{"@timestamp":"' + ts + '","ipfix":{'\n    + ${parts.join('\n    + ')}\n    + '}}\\n';\n};`;
-  const encode = new Function('q', body)(quoted) as LineEncoder;
+  const encode = new Function('q', body)(quoted) as LineEncoder<T>;
   return { names, encode };
 }
 
-const ENCODERS: Readonly<Record<IpFamily, { names: readonly string[]; encode: LineEncoder }>> = { 4: compile(4), 6: compile(6) };
+const byName = (name: string): string => `f[${JSON.stringify(name)}]`;
+const ENCODERS: Readonly<Record<IpFamily, { names: readonly string[]; encode: LineEncoder<AggregatedFlow> }>> = {
+  4: compile(aggregatorTemplate(4), byName),
+  6: compile(aggregatorTemplate(6), byName),
+};
+const byPosition = (_: string, position: number): string => `f.values[${position}]`;
+const PROXY_ENCODERS: Readonly<Record<IpFamily, LineEncoder<ProxiedRecord>>> = {
+  4: compile<ProxiedRecord>(proxyTemplate(4), byPosition).encode,
+  6: compile<ProxiedRecord>(proxyTemplate(6), byPosition).encode,
+};
 
 /** The element names of a family's record, in the order they are written. */
 export function jsonElementOrder(family: IpFamily): readonly string[] {
@@ -83,4 +94,9 @@ export function rfc3339Seconds(ms: number): string {
 /** One line (ending in "\n"); `timestamp` is the already formatted "@timestamp" value. */
 export function jsonRecordLine(flow: AggregatedFlow, timestamp: string): string {
   return ENCODERS[flow.family].encode(flow, timestamp);
+}
+
+/** One line of a record forwarded in Proxy mode (the proxy template's elements), same format. */
+export function proxyJsonRecordLine(record: ProxiedRecord, timestamp: string): string {
+  return PROXY_ENCODERS[record.family](record, timestamp);
 }

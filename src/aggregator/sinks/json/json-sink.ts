@@ -27,7 +27,9 @@ import { collectorEndpoint, exporterTlsFromConfig, type CollectorSinkContext } f
 import { QueuedSink, type QueuedSinkOptions } from '../sink.ts';
 import { jsonRecordLine, rfc3339Seconds } from './json-record.ts';
 
-export interface JsonSinkOptions extends QueuedSinkOptions {
+export interface JsonSinkOptions<T = AggregatedFlow> extends QueuedSinkOptions {
+  /** One record as one line (default: an aggregated flow; Proxy mode: a forwarded record). */
+  line?: (record: T, timestamp: string) => string;
   host: string;
   port: number;
   transport: TransportProtocol;
@@ -45,9 +47,10 @@ export interface JsonSinkOptions extends QueuedSinkOptions {
 
 export type JsonSinkState = 'connecting' | 'connected' | 'backoff' | 'closed';
 
-export class JsonSink extends QueuedSink {
+export class JsonSink<T = AggregatedFlow> extends QueuedSink<T> {
   readonly name = 'json';
-  private readonly opts: JsonSinkOptions;
+  private readonly opts: JsonSinkOptions<T>;
+  private readonly line: (record: T, timestamp: string) => string;
   private readonly backoff: Backoff;
   private currentState: JsonSinkState = 'connecting';
   private stream: net.Socket | null = null;
@@ -59,8 +62,10 @@ export class JsonSink extends QueuedSink {
   private cancelReconnect: CancelTimer | null = null;
   private cancelConnectTimeout: CancelTimer | null = null;
 
-  constructor(options: JsonSinkOptions) {
+  constructor(options: JsonSinkOptions<T>) {
     super(options);
+    // Without `line`, T is the default (aggregated flows).
+    this.line = options.line ?? (jsonRecordLine as unknown as (record: T, timestamp: string) => string);
     if (!['tcp', 'udp', 'tls'].includes(options.transport)) {
       throw new TransportError('BAD_TRANSPORT', `transport "${String(options.transport)}" is not one of tcp, udp, tls`, { transport: String(options.transport) });
     }
@@ -89,7 +94,7 @@ export class JsonSink extends QueuedSink {
     return this.currentState === 'connected' && !this.blocked;
   }
 
-  protected deliver(batch: AggregatedFlow[]): void {
+  protected deliver(batch: T[]): void {
     const timestamp = rfc3339Seconds(this.timers.now());
     if (this.stream) this.writeStream(this.stream, batch, timestamp);
     else if (this.udp) this.sendDatagrams(this.udp, batch, timestamp);
@@ -118,9 +123,9 @@ export class JsonSink extends QueuedSink {
 
   // --- writing --------------------------------------------------------------------------------
 
-  private writeStream(sock: net.Socket, batch: AggregatedFlow[], timestamp: string): void {
+  private writeStream(sock: net.Socket, batch: T[], timestamp: string): void {
     let text = '';
-    for (const flow of batch) text += jsonRecordLine(flow, timestamp);
+    for (const flow of batch) text += this.line(flow, timestamp);
     const n = batch.length;
     const ok = sock.write(text, (err) => {
       if (err) {
@@ -134,7 +139,7 @@ export class JsonSink extends QueuedSink {
     if (!ok && sock.writableLength >= (this.opts.maxBufferedBytes ?? 1 << 20)) this.blocked = true;
   }
 
-  private sendDatagrams(sock: dgram.Socket, batch: AggregatedFlow[], timestamp: string): void {
+  private sendDatagrams(sock: dgram.Socket, batch: T[], timestamp: string): void {
     const limit = this.datagramSize;
     let chunk: string[] = [];
     let chunkBytes = 0;
@@ -162,7 +167,7 @@ export class JsonSink extends QueuedSink {
       });
     };
     for (const flow of batch) {
-      const line = jsonRecordLine(flow, timestamp);
+      const line = this.line(flow, timestamp);
       const bytes = Buffer.byteLength(line, 'utf8');
       if (chunkBytes + bytes > limit) send();
       chunk.push(line);
@@ -277,9 +282,10 @@ export class JsonSink extends QueuedSink {
 }
 
 /** The JSON sink of flowCollector (recordFormat JSON). */
-export function jsonSinkFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): JsonSink {
+/** The options of flowCollector's JSON sink (recordFormat JSON) from the configuration. */
+export function jsonSinkOptionsFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): JsonSinkOptions {
   const endpoint = collectorEndpoint(config);
-  return new JsonSink({
+  return {
     ...endpoint,
     ...(endpoint.transport === 'tls' ? { tls: exporterTlsFromConfig(config.tls, context.tlsMaterial) } : {}),
     ...(config.maxIPFIXMsgSize > 0 ? { maxDatagramSize: config.maxIPFIXMsgSize } : {}),
@@ -287,5 +293,9 @@ export function jsonSinkFromConfig(config: FlowCollectorConfig, context: Collect
     maxQueue: context.maxQueue,
     timers: context.timers,
     logger: context.logger,
-  });
+  };
+}
+
+export function jsonSinkFromConfig(config: FlowCollectorConfig, context: CollectorSinkContext): JsonSink {
+  return new JsonSink(jsonSinkOptionsFromConfig(config, context));
 }
