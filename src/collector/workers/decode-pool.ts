@@ -31,6 +31,8 @@ export interface DecodePoolOptions extends DecodeWorkerConfig {
 
 interface Slot {
   worker: Worker;
+  /** The thread ended (it should not before close(); its messages are then dropped and counted). */
+  exited: boolean;
   sessions: number;
   /** Octets dispatched and not yet processed. */
   backlog: number;
@@ -47,7 +49,7 @@ export class DecodePool extends EventEmitter<{ drained: [] }> {
   private readonly log: TransportLogger;
   private readonly errorLog = new RateLimitedLog(5000, Date.now);
   private readonly dropLog = new RateLimitedLog(5000, Date.now);
-  private readonly pending = new Map<number, (m: FromWorker) => void>();
+  private readonly pending = new Map<number, { slot: Slot; resolve: (m: FromWorker) => void }>();
   private nextRequest = 1;
   private arrival = 0;
   private outputFull = false;
@@ -65,23 +67,18 @@ export class DecodePool extends EventEmitter<{ drained: [] }> {
     };
     this.slots = Array.from({ length: options.workers }, (_, i) => {
       const worker = startModuleWorker(WORKER_MODULE, { workerData: { flowvisDecodeWorker: config }, name: `flowvis-decode-${i}` });
-      const slot: Slot = { worker, sessions: 0, backlog: 0, counters: ZERO };
+      const slot: Slot = { worker, exited: false, sessions: 0, backlog: 0, counters: ZERO };
       worker.on('message', (m: FromWorker) => this.onWorkerMessage(slot, m));
       worker.on('error', (err) => this.log.error({ err, worker: i }, 'collector decode worker failed'));
+      worker.on('exit', (code) => this.onWorkerExit(slot, i, code));
       return slot;
     });
   }
 
-  /** Octets of messages handed to workers and not yet processed. */
-  get backlog(): number {
-    let n = 0;
-    for (const s of this.slots) n += s.backlog;
-    return n;
-  }
-
   openSession(session: CollectorSessionInfo): void {
-    let slot = this.slots[0] as Slot;
-    for (const s of this.slots) if (s.sessions < slot.sessions) slot = s;
+    // The live worker with the fewest sessions (any worker when none is alive: messages are then counted as dropped).
+    let slot = this.slots.find((s) => !s.exited) ?? (this.slots[0] as Slot);
+    for (const s of this.slots) if (!s.exited && s.sessions < slot.sessions) slot = s;
     slot.sessions++;
     this.owner.set(session.id, slot);
     this.post(slot, { t: 'open', session });
@@ -99,6 +96,10 @@ export class DecodePool extends EventEmitter<{ drained: [] }> {
   dispatch(session: CollectorSessionInfo, message: Buffer): boolean {
     const slot = this.owner.get(session.id);
     if (!slot || this.closed) return true;
+    if (slot.exited) {
+      this.options.stats.messagesDropped++;
+      return true;
+    }
     const full = this.outputFull || slot.backlog >= this.maxBacklog;
     if (full && session.transport === 'udp') {
       const stats = this.options.stats;
@@ -158,14 +159,26 @@ export class DecodePool extends EventEmitter<{ drained: [] }> {
 
   private request(slot: Slot, make: (request: number) => ToWorker): Promise<FromWorker> {
     const request = this.nextRequest++;
+    if (slot.exited) return Promise.resolve({ t: 'synced', request, counters: slot.counters });
     return new Promise((resolve) => {
-      this.pending.set(request, resolve);
+      this.pending.set(request, { slot, resolve });
       this.post(slot, make(request));
     });
   }
 
+  /** A thread that ends before close() loses its sessions' state: logged, and nothing waits on it. */
+  private onWorkerExit(slot: Slot, index: number, code: number): void {
+    slot.exited = true;
+    if (!this.closed) this.log.error({ worker: index, exitCode: code }, 'collector decode worker ended; its sessions\' messages are dropped from now on');
+    for (const [request, waiting] of this.pending) {
+      if (waiting.slot !== slot) continue;
+      this.pending.delete(request);
+      waiting.resolve({ t: 'synced', request, counters: slot.counters });
+    }
+  }
+
   private post(slot: Slot, m: ToWorker): void {
-    if (!this.closed) slot.worker.postMessage(m);
+    if (!this.closed && !slot.exited) slot.worker.postMessage(m);
   }
 
   private onWorkerMessage(slot: Slot, m: FromWorker): void {
@@ -185,9 +198,9 @@ export class DecodePool extends EventEmitter<{ drained: [] }> {
       case 'records':
         break;
     }
-    const resolve = this.pending.get(m.request);
+    const waiting = this.pending.get(m.request);
     this.pending.delete(m.request);
-    resolve?.(m);
+    waiting?.resolve(m);
   }
 
   /** Sums the workers' counters into the shared stats. */
