@@ -56,6 +56,7 @@ import { parseAggregatorConfig } from '../src/config/aggregator-config.ts';
 import type { AggregatorConfig } from '../src/config/aggregator-types.ts';
 import { agentElementNames, agentTemplate, fnv1_32, SessionDecoder, type FieldValue } from '../src/ipfix/index.ts';
 import { ExportingProcess } from '../src/transport/index.ts';
+import { nextMessage as nextChildMessage, stopChild } from './children.ts';
 import { isMain, note, report } from './report.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -340,29 +341,7 @@ function child(role: string): ChildProcess {
   return fork(SELF, [`--role=${role}`], { execArgv: CHILD_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
-function nextMessage<T>(c: ChildProcess, key: string, timeoutMs = 60_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { cleanup(); reject(new Error(`no "${key}" from child within ${timeoutMs} ms`)); }, timeoutMs);
-    const onMsg = (m: Record<string, unknown>): void => {
-      if (!(key in m)) return;
-      cleanup();
-      resolve(m[key] as T);
-    };
-    const onExit = (code: number | null): void => { cleanup(); reject(new Error(`child exited (${code}) before sending "${key}"`)); };
-    const cleanup = (): void => { clearTimeout(timer); c.off('message', onMsg); c.off('exit', onExit); };
-    c.on('message', onMsg);
-    c.on('exit', onExit);
-  });
-}
-
-async function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-  c.send({ cmd: 'exit' });
-  const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+const nextMessage = <T>(c: ChildProcess, key: string, timeoutMs = 60_000): Promise<T> => nextChildMessage<T>(c, key, timeoutMs);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -32,6 +32,7 @@ import { createTestPki, type TestPki } from '../test/interop/helpers-transport/c
 import { realisticAgentValues } from '../test/interop/helpers-transport/flows.ts';
 import { freeUdpPort } from '../test/interop/peers/nfdump.ts';
 import { Daemon, haveCommand, run as runTool } from '../test/interop/peers/process.ts';
+import { nextMessage, stopChild } from './children.ts';
 import { isMain, note, report } from './report.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -239,30 +240,6 @@ async function pacedUdpSender(traffic: Traffic, exporters: number): Promise<void
 
 function child(args: string[]): ChildProcess {
   return fork(SELF, args, { execArgv: CHILD_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-function nextMessage<T>(c: ChildProcess, key: string, timeoutMs = 30_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { cleanup(); reject(new Error(`no "${key}" from child within ${timeoutMs} ms`)); }, timeoutMs);
-    const onMsg = (m: Record<string, unknown>): void => {
-      if (!(key in m)) return;
-      cleanup();
-      resolve(m[key] as T);
-    };
-    const onExit = (code: number | null): void => { cleanup(); reject(new Error(`child exited (${code}) before sending "${key}"`)); };
-    const cleanup = (): void => { clearTimeout(timer); c.off('message', onMsg); c.off('exit', onExit); };
-    c.on('message', onMsg);
-    c.on('exit', onExit);
-  });
-}
-
-async function stopChild(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-  c.send({ cmd: 'exit' });
-  const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

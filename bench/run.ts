@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const helpers = new Set(['run.ts', 'report.ts']);
+const helpers = new Set(['run.ts', 'report.ts', 'children.ts']);
 const all = readdirSync(here).filter((f) => f.endsWith('.ts') && !helpers.has(f)).map((f) => f.slice(0, -3)).sort();
 const wanted = process.argv.slice(2);
 const selected = wanted.length > 0 ? wanted : all;
