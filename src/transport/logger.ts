@@ -26,9 +26,12 @@ export class RateLimitedLog {
     private readonly now: () => number,
   ) {}
 
-  /** Calls `emit(count)` when a line is due, `count` being the occurrences since the last line. */
-  hit(emit: (count: number) => void): void {
-    this.suppressed++;
+  /**
+   * Calls `emit(count)` when a line is due, `count` being the occurrences since the last line, or
+   * the sum of their `amount`s (e.g. records dropped) when given.
+   */
+  hit(emit: (count: number) => void, amount = 1): void {
+    this.suppressed += amount;
     const t = this.now();
     if (t - this.last < this.intervalMs) return;
     this.last = t;

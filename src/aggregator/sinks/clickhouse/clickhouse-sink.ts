@@ -18,6 +18,7 @@
  */
 import { Readable } from 'node:stream';
 import { ApiError, ConfigError } from '../../../errors.ts';
+import { RateLimitedLog } from '../../../transport/logger.ts';
 import {
   FLOW_ROW_COLUMNS,
   RowQueue,
@@ -99,8 +100,7 @@ export class ClickHouseSink implements FlowSink {
   private retentionTimer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private closed = false;
-  private unloggedDrops = 0;
-  private lastDropLog = 0;
+  private readonly dropLog: RateLimitedLog;
 
   constructor(
     readonly connection: ClickHouseConnection,
@@ -112,6 +112,7 @@ export class ClickHouseSink implements FlowSink {
   ) {
     this.log = options.logger ?? silentSinkLogger;
     this.queue = new RowQueue(options.maxQueueSize ?? CLICKHOUSE_SINK_DEFAULTS.maxQueueSize);
+    this.dropLog = new RateLimitedLog(DROP_LOG_INTERVAL_MS, Date.now);
     this.serialize = compileTsvSerializer(insertColumns);
     this.table = `${chIdentifier(database)}.flows`;
     this.commitIntervalMs = options.commitIntervalMs ?? CLICKHOUSE_SINK_DEFAULTS.commitIntervalMs;
@@ -260,12 +261,7 @@ export class ClickHouseSink implements FlowSink {
   }
 
   private noteDrops(count: number, reason: string): void {
-    this.unloggedDrops += count;
-    const now = Date.now();
-    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    this.log.warn({ dropped: this.unloggedDrops, totalDropped: this.stats().dropped, reason }, 'clickhouse: records dropped');
-    this.unloggedDrops = 0;
-    this.lastDropLog = now;
+    this.dropLog.hit((dropped) => this.log.warn({ dropped, totalDropped: this.stats().dropped, reason }, 'clickhouse: records dropped'), count);
   }
 
   /**

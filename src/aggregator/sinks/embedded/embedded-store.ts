@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ApiError } from '../../../errors.ts';
+import { RateLimitedLog } from '../../../transport/logger.ts';
 import { RowQueue, silentSinkLogger, type FlowRow, type FlowSink, type FlowSinkStats, type SinkLogger } from '../flow-row.ts';
 import { ChunkAppender } from './chunk-appender.ts';
 import { CREATE_STAGING_SQL, MOVE_STAGED_SQL, STORE_SCHEMA_VERSION, storeDdl } from './duckdb-schema.ts';
@@ -78,8 +79,7 @@ export class EmbeddedStore implements FlowSink {
   private exclusive: Promise<unknown> = Promise.resolve();
   private draining: Promise<void> | undefined;
   private closed = false;
-  private unloggedDrops = 0;
-  private lastDropLog = 0;
+  private readonly dropLog: RateLimitedLog;
 
   private constructor(
     readonly instance: DuckDBInstance,
@@ -91,6 +91,7 @@ export class EmbeddedStore implements FlowSink {
     this.queue = new RowQueue(options.maxQueueSize ?? EMBEDDED_STORE_DEFAULTS.maxQueueSize);
     this.log = options.logger ?? silentSinkLogger;
     this.clock = options.clock ?? Date.now;
+    this.dropLog = new RateLimitedLog(DROP_LOG_INTERVAL_MS, this.clock);
     this.flushIntervalMs = options.flushIntervalMs ?? EMBEDDED_STORE_DEFAULTS.flushIntervalMs;
     this.batchRows = options.batchRows ?? EMBEDDED_STORE_DEFAULTS.batchRows;
     this.retentionMs = options.retentionMs ?? EMBEDDED_STORE_DEFAULTS.retentionMs;
@@ -328,12 +329,7 @@ export class EmbeddedStore implements FlowSink {
   }
 
   private noteDrops(count: number, reason: string): void {
-    this.unloggedDrops += count;
-    const now = this.clock();
-    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    this.log.warn({ dropped: this.unloggedDrops, totalDropped: this.stats().dropped, reason }, 'embedded store: records dropped');
-    this.unloggedDrops = 0;
-    this.lastDropLog = now;
+    this.dropLog.hit((dropped) => this.log.warn({ dropped, totalDropped: this.stats().dropped, reason }, 'embedded store: records dropped'), count);
   }
 }
 
